@@ -1,0 +1,394 @@
+"""Parse spec text into the AST. Lark stays behind `parse_spec`; nothing else imports it."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from importlib import resources
+from typing import Any, Iterator
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from checker.errors import Span, SpecError, SpecSyntaxError
+from checker.syntax import ast
+
+INT_MAX = 2**63 - 1
+
+KEYWORDS = frozenset(
+    "protocol const var timer node count states rule fault action retry progress fair when "
+    "limit on tick ticks init check invariant reachable no_storm recovers within assuming bool "
+    "and or not if then else true false min max where".split()
+)
+
+
+class _Newlines:
+    """Post-lexer: newlines and ';' separate statements only inside statement blocks.
+
+    A `{` opens a kind body after `node`, an init body after `init`, and a statement block
+    otherwise; `(` suspends newline sensitivity until its `)`. Runs of separators collapse
+    into one SEP token, and separators right after `{` or right before `}` are dropped.
+    """
+
+    always_accept = ("NL", "SEMI")
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        stack: list[str] = []
+        pending_kind = False
+        last = ""
+        sep: Token | None = None
+        for tok in stream:
+            kind = tok.type
+            top = stack[-1] if stack else ""
+            if kind in ("NL", "SEMI"):
+                if top == "block":
+                    if sep is None and last != "LBRACE":
+                        sep = Token.new_borrow_pos("SEP", str(tok), tok)
+                    continue
+                if kind == "NL":
+                    continue
+            if sep is not None and kind != "RBRACE":
+                yield sep
+            sep = None
+            if kind == "NODE":
+                pending_kind = True
+            elif kind == "LBRACE":
+                if pending_kind:
+                    stack.append("kind")
+                    pending_kind = False
+                else:
+                    stack.append("init" if last == "INIT" else "block")
+            elif kind == "RBRACE":
+                if stack and stack[-1] != "paren":
+                    stack.pop()
+            elif kind == "LPAR":
+                stack.append("paren")
+            elif kind == "RPAR":
+                if stack and stack[-1] == "paren":
+                    stack.pop()
+            last = kind
+            yield tok
+        if sep is not None:
+            yield sep
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = resources.files("checker.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="basic",
+        postlex=_Newlines(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
+    """Parse spec text; raise SpecSyntaxError with a position and a friendly message."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as e:
+        err = _friendly(e, filename)
+        err.source_text = text
+        raise err from None
+    try:
+        spec: ast.Spec = _ToAst(filename).transform(tree)
+    except VisitError as e:  # Lark wraps errors raised inside transformer callbacks
+        if isinstance(e.orig_exc, SpecError):
+            e.orig_exc.source_text = text
+            raise e.orig_exc from None
+        raise
+    return spec
+
+
+# ---- friendly syntax errors --------------------------------------------------------------
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "INT": "a number",
+    "SEP": "a new line",
+    "CMP_OP": "a comparison",
+    "MUL_OP": "'*', '/' or '%'",
+    "$END": "end of file",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    for term in _parser().terminals:
+        if term.name == name:
+            if term.pattern.type == "str":
+                return f"'{term.pattern.value}'"
+            break
+    return name.lower()
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "SEP":
+        return "end of line" if str(tok) != ";" else "';'"
+    if tok.type == "NAME":
+        return f"name '{tok}'"
+    if tok.type == "INT":
+        return f"number {tok}"
+    if str(tok) in KEYWORDS:
+        return f"keyword '{tok}'"
+    return f"'{tok}'"
+
+
+def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
+    if isinstance(e, UnexpectedCharacters):
+        line_text = (e.get_context("") or "").strip()
+        ch = line_text and e.char if hasattr(e, "char") else "?"
+        span = Span(filename, e.line, e.column)
+        return SpecSyntaxError(f"unexpected character '{ch}'", span)
+    if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
+        tok: Token | None = getattr(e, "token", None)
+        expected = sorted(set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ()))
+        expected = [x for x in expected if x not in ("NL", "SEMI")]
+        words = sorted({_describe_terminal(x) for x in expected})
+        if tok is None or tok.type == "$END":
+            line = getattr(e, "line", -1)
+            col = getattr(e, "column", -1)
+            span = Span(filename, max(line, 1), max(col, 1))
+            return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
+        span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+        hint = None
+        if tok.type == "NAME":
+            keywords = [x.strip("'") for x in words if x.startswith("'") and x.strip("'").isalpha()]
+            close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean '{close[0]}'?"
+            elif str(tok) in KEYWORDS:
+                pass
+        if tok.type == "SEP" and str(tok) != ";":
+            return SpecSyntaxError(
+                "unexpected end of line" + _expected_text(words)
+                + " (an expression continues onto the next line only inside parentheses)",
+                span,
+            )
+        if tok.type == "CMP_OP" and "CMP_OP" not in expected and _after_comparison(e):
+            return SpecSyntaxError(
+                "comparisons cannot be chained: write 'a < b and b < c'", span
+            )
+        if tok.type in ("IF", "NOT"):
+            msg = (
+                f"'{tok}' cannot stand here without parentheses" + _expected_text(words)
+                + f"; write '({tok} ...)'"
+            )
+            return SpecSyntaxError(msg, span)
+        if tok.type == "NAME" and str(tok) not in KEYWORDS and "NAME" not in expected:
+            pass
+        return SpecSyntaxError(f"unexpected {_describe_token(tok)}" + _expected_text(words), span, hint)
+    return SpecSyntaxError(str(e).splitlines()[0], Span(filename, getattr(e, "line", 1), getattr(e, "column", 1)))
+
+
+def _after_comparison(e: UnexpectedInput) -> bool:
+    state = getattr(e, "interactive_parser", None)
+    if state is None:
+        return False
+    try:
+        stack = state.parser_state.value_stack
+    except AttributeError:
+        return False
+    return any(isinstance(v, Token) and v.type == "CMP_OP" for v in stack[-3:])
+
+
+def _expected_text(words: list[str]) -> str:
+    if not words:
+        return ""
+    if len(words) > 8:
+        return ""
+    if len(words) == 1:
+        return f", expected {words[0]}"
+    return ", expected one of " + ", ".join(words)
+
+
+# ---- tree to AST -------------------------------------------------------------------------
+
+
+class _ToAst(Transformer[Token, Any]):
+    """One method per grammar rule; spans come from tokens and `meta`."""
+
+    def __init__(self, filename: str) -> None:
+        super().__init__(visit_tokens=False)
+        self.file = filename
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.file, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+
+    def _meta_span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.file, 1, 1)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _ident(self, tok: Token) -> ast.Ident:
+        return ast.Ident(str(tok), self._tok_span(tok))
+
+    # -- declarations
+    @v_args(meta=True)
+    def start(self, meta: Any, children: list[Any]) -> ast.Spec:
+        return ast.Spec(self.file, children[0], tuple(children[1:]))
+
+    @v_args(meta=True)
+    def protocol_decl(self, meta: Any, children: list[Any]) -> ast.ProtocolDecl:
+        return ast.ProtocolDecl(self._ident(children[0]), self._meta_span(meta))
+
+    @v_args(meta=True)
+    def const_decl(self, meta: Any, c: list[Any]) -> ast.ConstDecl:
+        return ast.ConstDecl(self._ident(c[0]), c[-1], self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def var_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
+        return ast.VarDecl(self._ident(c[0]), c[1], c[-1], False, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def timer_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
+        rng = ast.RangeType(c[1], c[2], self._meta_span(meta))
+        return ast.VarDecl(self._ident(c[0]), rng, None, True, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def bool_type(self, meta: Any, c: list[Any]) -> ast.BoolType:
+        return ast.BoolType(self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
+        return ast.RangeType(c[0], c[1], self._meta_span(meta))
+
+    @v_args(meta=True)
+    def node_decl(self, meta: Any, c: list[Any]) -> ast.NodeDecl:
+        return ast.NodeDecl(self._ident(c[0]), c[1], tuple(c[2:]), self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def states_decl(self, meta: Any, c: list[Any]) -> ast.StatesDecl:
+        return ast.StatesDecl(tuple(self._ident(t) for t in c), self._meta_span(meta))
+
+    @v_args(meta=True)
+    def init_decl(self, meta: Any, c: list[Any]) -> ast.InitDecl:
+        items = tuple(x for x in c[1:] if x is not None)
+        return ast.InitDecl(items, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def init_item(self, meta: Any, c: list[Any]) -> ast.InitItem:
+        return ast.InitItem(self._ident(c[0]), c[1], self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def modifier(self, meta: Any, c: list[Any]) -> ast.Ident:
+        return self._ident(c[0])
+
+    @v_args(meta=True)
+    def rule_decl(self, meta: Any, c: list[Any]) -> ast.RuleDecl:
+        *mods, name, src, dst, guard, block = c
+        return ast.RuleDecl(
+            self._ident(name), tuple(mods), self._ident(src), self._ident(dst), guard, block,
+            self._tok_span(name),
+        )
+
+    @v_args(meta=True)
+    def action_decl(self, meta: Any, c: list[Any]) -> ast.ActionDecl:
+        fair, name, guard, block = c
+        return ast.ActionDecl(self._ident(name), fair is not None, guard, block, self._tok_span(name))
+
+    @v_args(meta=True)
+    def fault_decl(self, meta: Any, c: list[Any]) -> ast.FaultDecl:
+        name, trans, guard, block, limit = c
+        return ast.FaultDecl(self._ident(name), trans, guard, block, limit, self._tok_span(name))
+
+    @v_args(meta=True)
+    def transition(self, meta: Any, c: list[Any]) -> tuple[ast.Ident, ast.Ident]:
+        return (self._ident(c[0]), self._ident(c[1]))
+
+    def when(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def limit(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def within(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def assuming(self, c: list[Any]) -> Any:
+        return c[0]
+
+    @v_args(meta=True)
+    def tick_decl(self, meta: Any, c: list[Any]) -> ast.TickDecl:
+        return ast.TickDecl(c[1], self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def block(self, meta: Any, c: list[Any]) -> ast.Block:
+        stmts = tuple(x for x in c if isinstance(x, ast.Assign))
+        return ast.Block(stmts, self._meta_span(meta))
+
+    @v_args(meta=True)
+    def stmt(self, meta: Any, c: list[Any]) -> ast.Assign:
+        return ast.Assign(self._ident(c[0]), str(c[1]), c[2], self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def invariant_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:
+        return ast.CheckDecl("invariant", self._ident(c[0]), c[1], None, None, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def reachable_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:
+        return ast.CheckDecl("reachable", self._ident(c[0]), c[1], None, None, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def no_storm_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:
+        kw, name, assuming = c
+        span = self._tok_span(name) if name is not None else self._tok_span(kw)
+        ident = self._ident(name) if name is not None else None
+        return ast.CheckDecl("no_storm", ident, None, None, assuming, span)
+
+    @v_args(meta=True)
+    def recovers_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:
+        name, expr, within, assuming = c
+        return ast.CheckDecl("recovers", self._ident(name), expr, within, assuming, self._tok_span(name))
+
+    # -- expressions
+    @v_args(meta=True)
+    def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
+        return ast.IfExpr(c[0], c[1], c[2], self._meta_span(meta))
+
+    @v_args(meta=True)
+    def binop(self, meta: Any, c: list[Any]) -> ast.Binary:
+        left, op, right = c
+        return ast.Binary(str(op), left, right, self._tok_span(op))
+
+    @v_args(meta=True)
+    def unop(self, meta: Any, c: list[Any]) -> ast.Unary:
+        op, operand = c
+        return ast.Unary(str(op), operand, self._tok_span(op))
+
+    @v_args(meta=True)
+    def int_lit(self, meta: Any, c: list[Any]) -> ast.IntLit:
+        tok = c[0]
+        value = int(str(tok))
+        if value > INT_MAX:
+            raise SpecSyntaxError(
+                f"integer literal {tok} is larger than the largest integer 2**63-1", self._tok_span(tok)
+            )
+        return ast.IntLit(value, self._tok_span(tok))
+
+    @v_args(meta=True)
+    def true_lit(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(True, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def false_lit(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(False, self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def name_ref(self, meta: Any, c: list[Any]) -> ast.Name:
+        return ast.Name(str(c[0]), self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def minmax(self, meta: Any, c: list[Any]) -> ast.Call:
+        return ast.Call(str(c[0]), tuple(c[1:]), self._tok_span(c[0]))
+
+    @v_args(meta=True)
+    def count(self, meta: Any, c: list[Any]) -> ast.Count:
+        kw, state, _where_kw, where = c
+        return ast.Count(self._ident(state), where, self._tok_span(kw))
