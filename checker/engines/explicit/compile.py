@@ -1,0 +1,179 @@
+"""Compile IR expressions and blocks into Python closures over the engine's state layout.
+
+No text is ever evaluated: every closure is built from the IR. A closure takes the globals
+tuple `g`, the node's locals tuple `l` (or None) and the populations `p` (per kind, a sorted
+tuple of (situation id, count) pairs); situations are looked up in the engine's tables.
+Errors are the reference's: EvalError for arithmetic, ModelError for out-of-range stores.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from checker.errors import ModelError
+from checker.model import ir
+from checker.model.evaluate import INT_MAX, INT_MIN, EvalError, arith, negate
+
+Fn = Callable[[Any, Any, Any], Any]
+# situation tables, per kind: sit id -> (state, locals, acted)
+SitTables = Sequence[list[tuple[int, tuple[Any, ...], bool]]]
+
+
+def compile_expr(e: ir.Expr, sits: SitTables) -> Fn:
+    """Return a closure computing `e`, with the reference evaluator's errors."""
+    if isinstance(e, ir.Lit):
+        v = e.value
+        return lambda g, l, p: v
+    if isinstance(e, ir.GlobalRef):
+        i = e.index
+        return lambda g, l, p: g[i]
+    if isinstance(e, ir.LocalRef):
+        i = e.index
+        return lambda g, l, p: l[i]
+    if isinstance(e, ir.Unary):
+        f = compile_expr(e.operand, sits)
+        if e.op == "not":
+            return lambda g, l, p: not f(g, l, p)
+        span = e.span
+        return lambda g, l, p: negate(f(g, l, p), span)
+    if isinstance(e, ir.Binary):
+        return _binary(e, sits)
+    if isinstance(e, ir.Ite):
+        c, t, o = (compile_expr(x, sits) for x in (e.cond, e.then, e.orelse))
+        return lambda g, l, p: t(g, l, p) if c(g, l, p) else o(g, l, p)
+    if isinstance(e, ir.MinMax):
+        fs = tuple(compile_expr(a, sits) for a in e.args)
+        agg = min if e.fn == "min" else max
+        if len(fs) == 1:
+            return fs[0]
+        return lambda g, l, p: agg([f(g, l, p) for f in fs])
+    if isinstance(e, ir.CountOf):
+        k, s = e.kind, e.state
+        table = sits[k]
+        if e.where is None:
+            def count(g: Any, l: Any, p: Any) -> int:
+                n = 0
+                for sid, c in p[k]:
+                    if table[sid][0] == s:
+                        n += c
+                return n
+            return count
+        w = compile_expr(e.where, sits)
+
+        def count_where(g: Any, l: Any, p: Any) -> int:
+            n = 0
+            for sid, c in p[k]:
+                sit = table[sid]
+                if sit[0] == s and w(g, sit[1], p):
+                    n += c
+            return n
+        return count_where
+    raise TypeError(e)  # pragma: no cover
+
+
+def _binary(e: ir.Binary, sits: SitTables) -> Fn:
+    a = compile_expr(e.left, sits)
+    b = compile_expr(e.right, sits)
+    op, span = e.op, e.span
+    if op == "and":
+        return lambda g, l, p: a(g, l, p) and b(g, l, p)
+    if op == "or":
+        return lambda g, l, p: a(g, l, p) or b(g, l, p)
+    if op == "==":
+        return lambda g, l, p: a(g, l, p) == b(g, l, p)
+    if op == "!=":
+        return lambda g, l, p: a(g, l, p) != b(g, l, p)
+    if op == "<":
+        return lambda g, l, p: a(g, l, p) < b(g, l, p)
+    if op == "<=":
+        return lambda g, l, p: a(g, l, p) <= b(g, l, p)
+    if op == ">":
+        return lambda g, l, p: a(g, l, p) > b(g, l, p)
+    if op == ">=":
+        return lambda g, l, p: a(g, l, p) >= b(g, l, p)
+    if op == "+":
+        def add(g: Any, l: Any, p: Any) -> int:
+            x, y = a(g, l, p), b(g, l, p)
+            r = x + y
+            if r > INT_MAX or r < INT_MIN:
+                return arith("+", x, y, span)
+            return r
+        return add
+    if op == "-":
+        def sub(g: Any, l: Any, p: Any) -> int:
+            x, y = a(g, l, p), b(g, l, p)
+            r = x - y
+            if r > INT_MAX or r < INT_MIN:
+                return arith("-", x, y, span)
+            return r
+        return sub
+    if op == "*":
+        def mul(g: Any, l: Any, p: Any) -> int:
+            x, y = a(g, l, p), b(g, l, p)
+            r = x * y
+            if r > INT_MAX or r < INT_MIN:
+                return arith("*", x, y, span)
+            return r
+        return mul
+    return lambda g, l, p: arith(op, a(g, l, p), b(g, l, p), span)
+
+
+def compile_guard(e: ir.Expr | None, sits: SitTables) -> Fn | None:
+    return None if e is None else compile_expr(e, sits)
+
+
+def compile_block(
+    updates: Sequence[ir.Assign],
+    model: ir.Model,
+    kind: ir.Kind | None,
+    who: str,
+    sits: SitTables,
+    timers_local: Sequence[int] = (),
+    timers_global: Sequence[int] = (),
+) -> Callable[[Any, Any, Any], tuple[Any, Any]]:
+    """Return f(g, l, p) -> (new globals, new locals), every right side reading the old state.
+
+    `timers_*` list the timers to decrement (never below 0) after the block: used for ticks.
+    """
+    items = []
+    for a in updates:
+        var = kind.locals[a.index] if a.local else model.globals[a.index]
+        check = var.type is ir.Type.INT
+        items.append((a.local, a.index, a.op, compile_expr(a.value, sits), check, var.lo, var.hi, var.name))
+    t_loc = tuple(timers_local)
+    t_glob = tuple(timers_global)
+    has_local = any(x[0] for x in items) or bool(t_loc)
+    has_global = any(not x[0] for x in items) or bool(t_glob)
+
+    def run(g: Any, l: Any, p: Any) -> tuple[Any, Any]:
+        values = []
+        for local, idx, op, f, check, lo, hi, name in items:
+            v = f(g, l, p)
+            if op != "=":
+                old = l[idx] if local else g[idx]
+                rhs = v
+                v = old + rhs if op == "+=" else old - rhs
+                if v > INT_MAX or v < INT_MIN:
+                    v = arith("+" if op == "+=" else "-", old, rhs)
+            if check and not lo <= v <= hi:
+                raise ModelError(f"{who} stores {v} in '{name}', outside its range {lo}..{hi}")
+            values.append(v)
+        ng = list(g) if has_global else g
+        nl = list(l) if has_local and l is not None else l
+        for (local, idx, *_), v in zip(items, values):
+            if local:
+                nl[idx] = v
+            else:
+                ng[idx] = v
+        for i in t_glob:
+            if ng[i] > 0:
+                ng[i] -= 1
+        for i in t_loc:
+            if nl[i] > 0:
+                nl[i] -= 1
+        return (tuple(ng) if has_global else g), (tuple(nl) if has_local and nl is not None else l)
+
+    return run
+
+
+__all__ = ["EvalError", "compile_block", "compile_expr", "compile_guard"]
