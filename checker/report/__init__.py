@@ -1,0 +1,18 @@
+"""Renderers chosen by name; they render and never decide."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from checker.engines.base import RunResult
+from checker.report.json_report import render_json
+from checker.report.text import render_text
+
+Renderer = Callable[[Sequence[RunResult], bool], str]
+
+REPORTERS: dict[str, Renderer] = {
+    "text": render_text,
+    "json": render_json,
+}
+
+__all__ = ["REPORTERS", "render_json", "render_text"]

@@ -1,0 +1,106 @@
+"""The JSON report: per check status, bound, engine and statistics; traces in Apalache's ITF.
+
+ITF (Informal Trace Format): `vars`, `states` (each with `#meta`), and `loop` for a lasso,
+the index of the state where the loop starts; the trace's last step leads back to it.
+Integers are written as {"#bigint": "N"}. Keys are sorted, so output is byte-stable.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from checker import __version__
+from checker.engines.base import RunResult, Trace
+from checker.model import ir
+from checker.model.semantics import State
+from checker.report.explain import explain
+
+
+def _int(n: int) -> dict[str, str]:
+    return {"#bigint": str(n)}
+
+
+def _value(v: ir.Value) -> Any:
+    return v if isinstance(v, bool) else _int(v)
+
+
+def itf_state(model: ir.Model, state: State) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for var, v in zip(model.globals, state.globals):
+        out[var.name] = _value(v)
+    for k, kind in enumerate(model.kinds):
+        out[kind.name] = {s: _int(state.count(k, i)) for i, s in enumerate(kind.states)}
+        nodes = []
+        for (s, loc, acted), n in state.kinds[k]:
+            nodes.append({
+                "state": kind.states[s],
+                "locals": {v.name: _value(x) for v, x in zip(kind.locals, loc)},
+                "acted": acted,
+                "count": _int(n),
+            })
+        out[f"{kind.name}#nodes"] = nodes
+    return out
+
+
+def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
+    states = []
+    ticks = 0
+    for i, st in enumerate(trace.states):
+        meta: dict[str, Any] = {"index": i, "tick": ticks}
+        if i < len(trace.steps) and (i < len(trace.states) - 1 or trace.loop_start is not None):
+            step = trace.steps[i]
+            meta["next"] = {"kind": step.kind.value, "name": step.name}
+            if step.kind.value == "tick":
+                ticks += 1
+        states.append({"#meta": meta, **itf_state(model, st)})
+    vars_ = [v.name for v in model.globals]
+    for kind in model.kinds:
+        vars_ += [kind.name, f"{kind.name}#nodes"]
+    out: dict[str, Any] = {
+        "#meta": {"format": "ITF", "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+                  "source": model.file},
+        "vars": vars_,
+        "states": states,
+    }
+    if trace.loop_start is not None:
+        out["loop"] = trace.loop_start
+    if trace.failing_step is not None:
+        out["#meta"]["failing_step"] = {"kind": trace.failing_step.kind.value, "name": trace.failing_step.name}
+    if trace.error is not None:
+        out["#meta"]["error"] = trace.error
+    return out
+
+
+def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
+    specs = []
+    for run in runs:
+        m = run.model
+        checks = []
+        for r in run.results:
+            checks.append({
+                "name": r.check.name,
+                "kind": r.check.kind.value,
+                "within": r.check.within,
+                "line": r.check.span.line,
+                "status": r.verdict.value,
+                "ticks": r.ticks,
+                "bound": r.bound,
+                "reason": r.reason,
+                "model_error": r.model_error,
+                "explanation": explain(m, r),
+                "engine": r.engine,
+                "trace": itf_trace(m, r.trace) if r.trace is not None else None,
+            })
+        s = run.stats
+        specs.append({
+            "spec": m.file,
+            "protocol": m.name,
+            "engine": run.engine,
+            "checks": checks,
+            "stats": {
+                "states": s.states, "tick_states": s.tick_states, "transitions": s.transitions,
+                "max_depth": s.max_depth, "complete": s.complete, "bound_hit": s.bound_hit,
+            },
+        })
+    return json.dumps({"stormproof": __version__, "specs": specs}, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,121 @@
+"""The text report: a summary table, then a per-tick trace for every violated check."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from tabulate import tabulate
+
+from checker.engines.base import CheckResult, RunResult, Verdict
+from checker.model import ir
+from checker.report.explain import Row, cells, columns, explain, fired_text, rows
+
+VERDICT_TEXT = {
+    Verdict.HOLDS: "holds",
+    Verdict.HOLDS_BOUNDED: "holds (bounded)",
+    Verdict.VIOLATED: "VIOLATED",
+    Verdict.UNKNOWN: "unknown",
+}
+
+
+def kind_text(c: ir.Check) -> str:
+    if c.kind is ir.CheckKind.WITHIN:
+        return f"recovers within {c.within}"
+    return c.kind.value
+
+
+def result_text(r: CheckResult) -> str:
+    if r.verdict is Verdict.HOLDS_BOUNDED:
+        return f"holds up to {r.bound} ticks"
+    if r.verdict is Verdict.VIOLATED and r.model_error:
+        return "VIOLATED (model error)"
+    return VERDICT_TEXT[r.verdict]
+
+
+def _detail(r: CheckResult) -> str:
+    if r.verdict is Verdict.UNKNOWN:
+        return r.reason or ""
+    if r.verdict is Verdict.HOLDS:
+        if r.check.kind is ir.CheckKind.REACHABLE:
+            return "witness found"
+        return r.reason or ""
+    if r.verdict is Verdict.HOLDS_BOUNDED:
+        return "tick bound hit"
+    if r.trace is None:
+        return r.reason or "no witness exists"
+    if r.trace.loop_start is not None:
+        return "lasso: loops forever"
+    if r.model_error:
+        return r.trace.error or "model error"
+    if r.trace.error:
+        return r.trace.error
+    return "counterexample"
+
+
+def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
+    out: list[str] = []
+    for run in runs:
+        m, s = run.model, run.stats
+        if s.complete:
+            scope = "exploration complete"
+        elif s.bound_hit:
+            scope = f"tick bound {run_bound(run)} hit"
+        else:
+            scope = "exploration stopped early"
+        out.append(f"{m.file}: protocol {m.name}, {run.engine} engine")
+        out.append(
+            f"{s.states:,} states, {s.tick_states:,} tick states, depth {s.max_depth} ticks, "
+            f"{s.seconds:.2f} s, {scope}"
+        )
+        out.append("")
+        table = [
+            [r.check.name, kind_text(r.check), result_text(r), "-" if r.ticks is None else r.ticks, _detail(r)]
+            for r in run.results
+        ]
+        out.append(tabulate(table, headers=["check", "kind", "result", "ticks", "detail"], tablefmt="simple"))
+        for r in run.results:
+            if r.trace is None:
+                continue
+            if quiet and r.verdict is not Verdict.VIOLATED:
+                continue
+            out.append("")
+            out.append(_trace_block(m, r))
+        out.append("")
+    return "\n".join(out)
+
+
+def run_bound(run: RunResult) -> int | None:
+    for r in run.results:
+        if r.bound is not None:
+            return r.bound
+    return None
+
+
+def _trace_block(model: ir.Model, r: CheckResult) -> str:
+    assert r.trace is not None
+    what = "witness" if r.verdict is not Verdict.VIOLATED else "counterexample"
+    head = f"== {r.check.name} ({kind_text(r.check)}): {result_text(r)}, {what} trace =="
+    lines = [head, render_trace(model, rows(r.trace))]
+    if r.trace.loop_start is not None:
+        lines.append("  ↻ marks the tick state where the loop starts; the last row returns to it, and the loop repeats forever.")
+    lines.append("  * marks a value that changed since the row above.")
+    lines.append(explain(model, r))
+    return "\n".join(lines)
+
+
+def render_trace(model: ir.Model, trace_rows: list[Row]) -> str:
+    headers = ["tick", "fired in the tick"] + columns(model)
+    table = []
+    prev: list[str] | None = None
+    for row in trace_rows:
+        now = cells(model, row.state)
+        shown = [v + ("*" if prev is not None and v != p else "") for v, p in zip(now, prev or now)]
+        label = row.label
+        if row.loop_start:
+            label = f"↻ {label}"
+        if row.closes_loop:
+            start = next(r.label for r in trace_rows if r.loop_start)
+            label = f"{label} (= {start})"
+        table.append([label, fired_text(row.fired, row.failing)] + shown)
+        prev = now
+    return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
