@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         hint = None
         if "unrecognized arguments:" in message:
             bad = message.split("unrecognized arguments:", 1)[1].split()
-            flags = [o for a in self._actions for o in a.option_strings]
+            flags = _all_flags(self)
             for b in bad:
                 if b.startswith("-"):
                     hint = did_you_mean(b.split("=")[0], flags)
@@ -53,6 +53,17 @@ class _Parser(argparse.ArgumentParser):
             choices = [c for a in self._actions if a.choices for c in a.choices]
             hint = did_you_mean(bad, choices)
         raise UsageError(message + (f"; {hint}" if hint else ""))
+
+
+def _all_flags(parser: argparse.ArgumentParser) -> list[str]:
+    """Every option string of `parser` and of its subcommands."""
+    flags = []
+    for a in parser._actions:
+        flags += a.option_strings
+        if isinstance(a, argparse._SubParsersAction):
+            for sub in a.choices.values():
+                flags += _all_flags(sub)
+    return flags
 
 
 def _positive_int(text: str) -> int:
