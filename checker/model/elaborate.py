@@ -510,8 +510,12 @@ class _Elaborator:
 
     def _expr(self, e: ast.Expr, scope: _Scope) -> ir.Expr:
         x = self._build(e, scope)
-        if scope.const_only and not isinstance(x, ir.Lit):  # pragma: no cover - _build folds or raises
-            raise SpecTypeError(f"{scope.what} must be a constant expression", _span_of(e))
+        if scope.const_only and not isinstance(x, ir.Lit):
+            # folding left an operator that fails; evaluate in order, short-circuits included
+            try:
+                return ir.Lit(evaluate(x, (), None, None), x.type)
+            except EvalError as err:
+                raise SpecTypeError(f"{scope.what}: {err.message}", err.span or _span_of(e)) from None
         return x
 
     def _build(self, e: ast.Expr, scope: _Scope) -> ir.Expr:
@@ -662,15 +666,11 @@ class _Elaborator:
         else:
             return x
         if not all(isinstance(c, ir.Lit) for c in children):
-            if scope.const_only:  # pragma: no cover - names in constants are literals or errors
-                raise SpecTypeError(f"{scope.what} must be a constant expression", span)
             return x
         try:
             value = evaluate(x, (), None, None)
-        except EvalError as err:
-            if scope.const_only:
-                raise SpecTypeError(f"{scope.what}: {err.message}", err.span or span) from None
-            return x
+        except EvalError:
+            return x  # a constant expression reports it once whole (see _expr); else at run time
         return ir.Lit(value, x.type)
 
 

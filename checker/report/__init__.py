@@ -6,6 +6,8 @@ from typing import Callable, Sequence
 
 from checker.engines.base import RunResult
 from checker.report.json_report import render_json
+from checker.report.junit import render_junit
+from checker.report.sarif import render_sarif
 from checker.report.text import render_text
 
 Renderer = Callable[[Sequence[RunResult], bool], str]
@@ -13,6 +15,8 @@ Renderer = Callable[[Sequence[RunResult], bool], str]
 REPORTERS: dict[str, Renderer] = {
     "text": render_text,
     "json": render_json,
+    "junit": render_junit,
+    "sarif": render_sarif,
 }
 
-__all__ = ["REPORTERS", "render_json", "render_text"]
+__all__ = ["REPORTERS", "render_json", "render_junit", "render_sarif", "render_text"]

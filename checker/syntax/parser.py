@@ -32,8 +32,12 @@ class _Newlines:
 
     always_accept = ("NL", "SEMI")
 
+    def __init__(self) -> None:
+        self.open_braces: list[Token] = []  # the `{` tokens still open where lexing stopped
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
+        self.open_braces = []
         pending_kind = False
         last = ""
         sep: Token | None = None
@@ -53,6 +57,7 @@ class _Newlines:
             if kind == "NODE":
                 pending_kind = True
             elif kind == "LBRACE":
+                self.open_braces.append(tok)
                 if pending_kind:
                     stack.append("kind")
                     pending_kind = False
@@ -61,6 +66,8 @@ class _Newlines:
             elif kind == "RBRACE":
                 if stack and stack[-1] != "paren":
                     stack.pop()
+                if self.open_braces:
+                    self.open_braces.pop()
             elif kind == "LPAR":
                 stack.append("paren")
             elif kind == "RPAR":
@@ -68,8 +75,9 @@ class _Newlines:
                     stack.pop()
             last = kind
             yield tok
-        if sep is not None:
-            yield sep
+
+
+_POSTLEX = _Newlines()
 
 
 @functools.cache
@@ -79,7 +87,7 @@ def _parser() -> Lark:
         grammar,
         parser="lalr",
         lexer="basic",
-        postlex=_Newlines(),
+        postlex=_POSTLEX,
         propagate_positions=True,
         maybe_placeholders=True,
     )
@@ -151,6 +159,10 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
         expected = sorted(set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ()))
         expected = [x for x in expected if x not in ("NL", "SEMI")]
         words = sorted({_describe_terminal(x) for x in expected})
+        if (tok is None or tok.type == "$END") and _POSTLEX.open_braces:
+            brace = _POSTLEX.open_braces[-1]
+            span = Span(filename, brace.line or 1, brace.column or 1)
+            return SpecSyntaxError(f"unexpected end of file: this '{{' is never closed", span)
         if tok is None or tok.type == "$END":
             line = getattr(e, "line", -1)
             col = getattr(e, "column", -1)

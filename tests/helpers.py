@@ -1,0 +1,41 @@
+"""Run specs through an engine the way the CLI does (with --set style overrides)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checker.cli import parse_set
+from checker.engines import CheckOptions, RunResult, get_engine, replay
+from checker.model import load_spec, load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_spec(path: Path, args: list[str] | None = None, engine: str = "explicit", ticks: int = 100) -> RunResult:
+    sets: list[str] = []
+    args = list(args or [])
+    while args:
+        a = args.pop(0)
+        if a == "--set":
+            sets.append(args.pop(0))
+        elif a == "--ticks":
+            ticks = int(args.pop(0))
+        else:
+            raise ValueError(f"unsupported run argument {a}")
+    model = load_spec(path, parse_set(sets))
+    run = get_engine(engine).run(model, CheckOptions(ticks=ticks))
+    for r in run.results:
+        replay(model, r)
+    return run
+
+
+def run_text(text: str, engine: str = "explicit", ticks: int = 100, **kw: object) -> RunResult:
+    model = load_text(text, "test.storm")
+    run = get_engine(engine).run(model, CheckOptions(ticks=ticks, **kw))  # type: ignore[arg-type]
+    for r in run.results:
+        replay(model, r)
+    return run
+
+
+def verdicts(run: RunResult) -> dict[str, tuple[str, int | None]]:
+    return {r.check.name: (r.verdict.value, r.ticks) for r in run.results}

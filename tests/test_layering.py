@@ -1,0 +1,61 @@
+"""Layers import only to their left, and heavy dependencies stay in their one module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent / "checker"
+
+BANNED = {
+    "checker/syntax": {"z3", "networkx", "tabulate", "checker.model", "checker.engines", "checker.report", "checker.cli"},
+    "checker/model": {"lark", "z3", "networkx", "tabulate", "checker.engines", "checker.report", "checker.cli"},
+    "checker/engines": {"lark", "tabulate", "checker.report", "checker.cli"},
+    "checker/report": {"lark", "z3", "networkx", "checker.cli"},
+}
+ONLY_HERE = {
+    "lark": ("checker/syntax/",),
+    "z3": ("checker/engines/symbolic/",),
+    "networkx": ("checker/engines/explicit/graph.py", "checker/engines/explicit/export.py"),
+    "tabulate": ("checker/report/", "checker/commands/"),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _matches(name: str, banned: str) -> bool:
+    return name == banned or name.startswith(banned + ".")
+
+
+def test_layers_import_only_to_their_left() -> None:
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG.parent).as_posix()
+        for prefix, banned in BANNED.items():
+            if rel.startswith(prefix):
+                bad = {n for n in _imports(path) for b in banned if _matches(n, b)}
+                assert not bad, (rel, bad)
+
+
+def test_heavy_dependencies_stay_in_their_module() -> None:
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG.parent).as_posix()
+        for dep, allowed in ONLY_HERE.items():
+            if any(_matches(n, dep) for n in _imports(path)):
+                assert rel.startswith(allowed), (rel, dep)
+
+
+def test_no_eval_or_exec_anywhere() -> None:
+    for path in PKG.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("eval", "exec", "compile"), path
