@@ -1,0 +1,212 @@
+"""The JUnit and SARIF reports: parse what `check --format junit|sarif` writes and check its shape."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+
+SCHEMAS = Path(__file__).parent / "schemas"
+
+TINY = """\
+protocol tiny
+const N = 2
+const CAP = 1
+var free: 0..CAP = CAP
+node client count N {
+  states idle, waiting, done
+  rule ask: idle -> waiting
+  progress rule get: waiting -> done when free > 0 { free -= 1 }
+  retry rule again: waiting -> waiting when free == 0
+}
+check invariant nonneg: free >= 0
+check reachable all_done: count(done) == N
+check no_storm
+"""
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    p = tmp_path / "tiny.storm"
+    p.write_text(TINY)
+    return p
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---- JUnit ---------------------------------------------------------------------------------
+
+
+def _cases(root: ET.Element) -> dict[str, ET.Element]:
+    return {c.get("name", ""): c for c in root.iter("testcase")}
+
+
+def _check_junit_structure(root: ET.Element) -> None:
+    """Every attribute the JUnit readers require, and counts that add up."""
+    assert root.tag == "testsuites"
+    total = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for suite in root.findall("testsuite"):
+        for attr in ("name", "tests", "failures", "errors", "skipped", "time"):
+            assert suite.get(attr) is not None, attr
+        float(suite.get("time", ""))
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests", "")) == len(cases)
+        assert int(suite.get("failures", "")) == sum(c.find("failure") is not None for c in cases)
+        assert int(suite.get("errors", "")) == sum(c.find("error") is not None for c in cases)
+        assert int(suite.get("skipped", "")) == sum(c.find("skipped") is not None for c in cases)
+        for key in total:
+            total[key] += int(suite.get(key, ""))
+        for case in cases:
+            assert case.get("name") and case.get("classname")
+            assert int(case.get("line", "")) >= 1
+            outcomes = [x for x in case if x.tag in ("failure", "error", "skipped")]
+            assert len(outcomes) <= 1
+            for x in outcomes:
+                assert x.get("message") and x.get("type")
+            for x in case:
+                assert x.tag in ("failure", "error", "skipped", "system-out", "system-err")
+    for key, n in total.items():
+        assert int(root.get(key, "")) == n
+
+
+def test_junit_one_testcase_per_check_with_failures(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(spec), "--format", "junit"], capsys)
+    assert code == 1
+    root = ET.fromstring(out.encode())
+    _check_junit_structure(root)
+    cases = _cases(root)
+    assert list(cases) == ["nonneg", "all_done", "no_storm"]
+    assert cases["nonneg"].find("failure") is None
+    fail = cases["no_storm"].find("failure")
+    assert fail is not None
+    assert fail.get("message", "").startswith("Retry storm: from tick 2")
+    assert "fired in the tick" in (fail.text or "")  # the per-tick trace
+    assert "again x1" in (fail.text or "")
+    assert cases["no_storm"].get("line") == "13"
+    assert root.find("testsuite").get("failures") == "2"  # type: ignore[union-attr]
+
+
+def test_junit_unknown_is_an_error_with_the_reason(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(spec), "--format", "junit", "--max-states", "2"], capsys)
+    assert code == 3
+    root = ET.fromstring(out.encode())
+    _check_junit_structure(root)
+    err = _cases(root)["nonneg"].find("error")
+    assert err is not None and "state limit" in err.get("message", "")
+
+
+def test_junit_bounded_holds_pass_with_a_note(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(spec), "--format", "junit", "--set", "CAP=2", "--ticks", "0", "--only", "nonneg"], capsys)
+    root = ET.fromstring(out.encode())
+    _check_junit_structure(root)
+    case = _cases(root)["nonneg"]
+    assert case.find("failure") is None and case.find("error") is None
+    note = case.find("system-out")
+    assert note is not None and "not a proof" in (note.text or "")
+    assert code == 0
+
+
+def test_junit_written_to_a_file(spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "report.xml"
+    code, out, _ = run(["check", str(spec), "--format", "junit", "-o", str(target)], capsys)
+    assert code == 1 and out == ""
+    _check_junit_structure(ET.parse(target).getroot())
+
+
+# ---- SARIF ---------------------------------------------------------------------------------
+
+
+def _check_sarif_structure(log: dict) -> None:  # type: ignore[type-arg]
+    """Every property SARIF 2.1.0 requires of the objects written, and their value sets."""
+    assert log["version"] == "2.1.0"
+    assert isinstance(log["runs"], list) and log["runs"]
+    for run_ in log["runs"]:
+        driver = run_["tool"]["driver"]
+        assert isinstance(driver["name"], str) and driver["name"]
+        rules = driver.get("rules", [])
+        for rule in rules:
+            assert isinstance(rule["id"], str)
+            for key in ("shortDescription", "fullDescription", "help"):
+                if key in rule:
+                    assert isinstance(rule[key]["text"], str)
+        assert len({r["id"] for r in rules}) == len(rules)
+        for res in run_["results"]:
+            assert isinstance(res["message"]["text"], str) and res["message"]["text"]
+            assert res["level"] in ("none", "note", "warning", "error")
+            assert res["kind"] in ("notApplicable", "pass", "fail", "review", "open", "informational")
+            assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+            for loc in res["locations"]:
+                phys = loc["physicalLocation"]
+                assert isinstance(phys["artifactLocation"]["uri"], str)
+                region = phys["region"]
+                assert region["startLine"] >= 1 and region.get("startColumn", 1) >= 1
+                assert region.get("endLine", region["startLine"]) >= region["startLine"]
+            assert all(isinstance(v, str) for v in res.get("partialFingerprints", {}).values())
+
+
+def _validate_schema(log: dict) -> None:  # type: ignore[type-arg]
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((SCHEMAS / "sarif-2.1.0-subset.schema.json").read_text())
+    jsonschema.validate(log, schema)
+
+
+def test_sarif_one_result_per_violated_check_at_its_line(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(spec), "--format", "sarif"], capsys)
+    assert code == 1
+    log = json.loads(out)
+    _check_sarif_structure(log)
+    results = log["runs"][0]["results"]
+    assert [r["properties"]["check"] for r in results] == ["all_done", "no_storm"]
+    storm = results[1]
+    assert storm["ruleId"] == "stormproof/no-storm"
+    assert storm["level"] == "error" and storm["kind"] == "fail"
+    assert storm["locations"][0]["physicalLocation"]["region"]["startLine"] == 13
+    assert storm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("tiny.storm")
+    assert "Retry storm" in storm["message"]["text"]
+    assert "fired in the tick" in storm["message"]["text"]  # the trace
+
+
+def test_sarif_validates_against_the_shipped_schema(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(["check", str(spec), "--format", "sarif"], capsys)
+    _validate_schema(json.loads(out))
+
+
+def test_sarif_unknown_is_an_open_warning(spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out.sarif"
+    code, _, _ = run(["check", str(spec), "--format", "sarif", "--max-states", "2", "-o", str(target)], capsys)
+    assert code == 3
+    log = json.loads(target.read_text())
+    _check_sarif_structure(log)
+    res = log["runs"][0]["results"]
+    assert res and all(r["level"] == "warning" and r["kind"] == "open" for r in res)
+    assert "state limit" in res[0]["message"]["text"]
+
+
+def test_sarif_has_no_results_when_everything_holds(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(spec), "--format", "sarif", "--set", "CAP=2"], capsys)
+    assert code == 0
+    log = json.loads(out)
+    _check_sarif_structure(log)
+    assert log["runs"][0]["results"] == []
+
+
+def test_sarif_relative_uri_for_an_absolute_path_under_the_cwd(
+    spec: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(spec.parent)
+    _, out, _ = run(["check", str(spec.resolve()), "--format", "sarif"], capsys)
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "tiny.storm"
+
+
+def test_unknown_format_is_a_usage_error(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["check", str(spec), "--format", "junti"], capsys)
+    assert code == 2 and "did you mean 'junit'" in err
