@@ -1,0 +1,138 @@
+"""The command line: exit codes, error lines, formats, and golden reports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from helpers import ROOT
+
+EBS = ROOT / "models" / "ebs_2011.storm"
+FIXED = ROOT / "models" / "ebs_2011_fixed.storm"
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_violated_spec_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(EBS)], capsys)
+    assert code == 1
+    assert "Retry storm" in out
+
+
+def test_fixed_spec_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(FIXED), "--quiet"], capsys)
+    assert code == 0
+    assert "VIOLATED" not in out
+
+
+def test_bounded_holds_exit_0_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded"], capsys)
+    assert code == 0 and "holds up to 2 ticks" in out
+    code, _, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded", "--strict"], capsys)
+    assert code == 3
+
+
+def test_state_limit_gives_unknown_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(FIXED), "--max-states", "50", "--only", "cp_bounded"], capsys)
+    assert code == 3
+    assert "state limit" in out
+
+
+def test_reachable_not_found_within_bound_is_unknown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = tmp_path / "slow.storm"
+    spec.write_text("protocol slow\nvar x: 0..9 = 0\naction up when x < 9 { x += 1 }\ncheck reachable nine: x == 9\n")
+    code, out, _ = run_cli(["check", str(spec), "--ticks", "3"], capsys)
+    assert code == 3 and "no witness within 3 ticks" in out
+    code, _, _ = run_cli(["check", str(spec)], capsys)
+    assert code == 0
+
+
+def test_set_override_changes_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run_cli(["check", str(EBS), "--set", "SPARE=6", "--only", "no_storm"], capsys)
+    assert code == 0
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["check", "models/nope.storm"], "no such file"),
+    (["check", str(EBS), "--only", "no_strom"], "did you mean 'no_storm'?"),
+    (["check", str(EBS), "--set", "SPARES=3"], "did you mean 'SPARE'?"),
+    (["check", str(EBS), "--set", "N"], "expected NAME=VALUE"),
+    (["check", str(EBS), "--set", "N=lots"], "is not an integer"),
+    (["check", str(EBS), "--set", "N=true"], "integer constant"),
+    (["check", str(EBS), "--set", "SPARE=-1"], "empty"),
+    (["check", str(EBS), "--tick", "3"], "did you mean '--ticks'?"),
+    (["check", str(EBS), "--ticks", "many"], "whole number"),
+    (["check", str(EBS), "--timeout", "0"], "positive"),
+    (["check", str(EBS), "--engine", "bdd"], "invalid choice"),
+    (["chek", str(EBS)], "did you mean 'check'?"),
+    (["check", str(ROOT / "models")], "directory"),
+])
+def test_bad_command_lines_exit_2_with_one_line(args: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(args, capsys)
+    assert code == 2, err
+    assert needle in err
+    assert "Traceback" not in err
+    assert out == ""
+
+
+def test_no_arguments_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli([], capsys)
+    assert code == 2 and "usage" in out
+
+
+def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "r.json"
+    code, out, _ = run_cli(["check", str(EBS), "--format", "json", "-o", str(target)], capsys)
+    assert code == 1 and out == ""
+    data = json.loads(target.read_text())
+    assert data["specs"][0]["protocol"] == "ebs_2011"
+
+
+def test_json_report_is_itf_shaped_and_stable(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out1, _ = run_cli(["check", str(EBS), "--format", "json"], capsys)
+    _, out2, _ = run_cli(["check", str(EBS), "--format", "json"], capsys)
+    assert out1 == out2
+    data = json.loads(out1)
+    storm = next(c for c in data["specs"][0]["checks"] if c["name"] == "no_storm")
+    trace = storm["trace"]
+    assert storm["status"] == "violated"
+    assert set(trace) >= {"#meta", "vars", "states", "loop"}
+    assert 0 <= trace["loop"] < len(trace["states"])
+    assert trace["states"][0]["free"] == {"#bigint": "2"}
+    assert trace["states"][0]["net_ok"] is True
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\d+\.\d\d s,", "X s,", text.replace(str(ROOT) + "/", ""))
+
+
+@pytest.mark.parametrize("fmt, suffix", [("text", "txt"), ("json", "json")])
+def test_golden_reports(fmt: str, suffix: str, capsys: pytest.CaptureFixture[str], update_golden: bool,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, out, _ = run_cli(["check", "models/ebs_2011.storm", "--format", fmt], capsys)
+    out = _normalise(out)
+    path = GOLDEN / f"ebs_2011.{suffix}"
+    if update_golden:
+        path.write_text(out, encoding="utf-8")
+    assert out == path.read_text(encoding="utf-8")
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    a = subprocess.run([sys.executable, "-m", "checker", "check", str(FIXED), "--quiet", "--only", "cp_bounded"],
+                       capture_output=True, text=True)
+    assert a.returncode == 0 and "cp_bounded" in a.stdout
+    b = subprocess.run([sys.executable, "-m", "checker", "check", str(ROOT / "tests/specs/invalid/unknown_name.storm")],
+                       capture_output=True, text=True)
+    assert b.returncode == 2 and b.stderr.count("\n") == 3 and "Traceback" not in b.stderr

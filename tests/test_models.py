@@ -1,0 +1,58 @@
+"""Every model under models/ gives the results its header promises, and its state counts are pinned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from expectations import runs
+from helpers import ROOT, run_spec
+
+MODELS = sorted((ROOT / "models").rglob("*.storm"))
+
+# (tick states, states) of the plain run: a change in the semantics must fail loudly here.
+PINNED = {
+    "ebs_2011": (1595, 21005),
+    "ebs_2011_fixed": (448, 6030),
+}
+
+
+def _id(p: Path) -> str:
+    return p.relative_to(ROOT / "models").with_suffix("").as_posix()
+
+
+@pytest.mark.parametrize("path", MODELS, ids=_id)
+def test_model_results_match_its_header(path: Path) -> None:
+    plan = runs(path)
+    assert plan, f"{path} has no '# expect:' lines"
+    for run in plan:
+        got = {r.check.name: r for r in run_spec(path, run.args).results}
+        assert set(run.expect) <= set(got), set(run.expect) - set(got)
+        for name, (status, ticks) in run.expect.items():
+            assert got[name].verdict.value == status, (name, run.args, got[name].verdict.value)
+            if ticks != "any":
+                assert got[name].ticks == ticks, (name, run.args, got[name].ticks)
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_pinned_state_counts(name: str) -> None:
+    run = run_spec(ROOT / "models" / f"{name}.storm")
+    assert (run.stats.tick_states, run.stats.states) == PINNED[name]
+    assert run.stats.complete
+
+
+def test_ebs_2011_storm_loop_runs_after_the_network_heals() -> None:
+    run = run_spec(ROOT / "models" / "ebs_2011.storm")
+    storm = next(r for r in run.results if r.check.name == "no_storm")
+    trace = storm.trace
+    assert trace is not None and trace.loop_start is not None
+    names = [s.name for s in trace.steps]
+    heal = names.index("heal")
+    loop_first = trace.loop_start  # index of the state where the loop starts
+    assert heal < loop_first, "the loop must start after the network healed"
+    loop = names[loop_first:]
+    assert "no_space" in loop
+    assert not {"claim", "copied", "heal", "netsplit", "lose_mirror"} & set(loop)
+    net_ok = [v.name for v in run.model.globals].index("net_ok")
+    assert all(s.globals[net_ok] is True for s in trace.states[loop_first:])
