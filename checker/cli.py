@@ -20,6 +20,7 @@ from checker.engines import CheckOptions, RunResult, Stats, Verdict, get_engine,
 from checker.errors import CheckerError, InternalError, SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec
 from checker.report import REPORTERS
+from checker.commands import COMMANDS as MORE_COMMANDS, add_parsers
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="count 'holds up to B ticks' as unknown (exit 3): ask for complete results")
     check.add_argument("--quiet", action="store_true",
                        help="no progress line and no witness traces; violations are always printed")
+    add_parsers(sub)
     return parser
 
 
@@ -246,7 +248,7 @@ def write_output(text: str, path: str | None) -> None:
         raise UsageError(f"-o {path}: cannot write: {e.strerror or e}") from None
 
 
-COMMANDS = {"check": cmd_check}
+COMMANDS = {"check": cmd_check, **MORE_COMMANDS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

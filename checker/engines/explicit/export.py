@@ -1,0 +1,181 @@
+"""The tick graph of the explicit engine as a networkx graph, written as DOT or GraphML.
+
+Vertices are tick states (node counts per state and the globals); an edge T -> T' says that
+some run goes from T to T' in one tick, labelled with what fires on its fewest-steps path.
+Storm loops are highlighted: the strongly connected parts of the graph restricted to
+fault-free, progress-free edges in which some retry rule fires and no `fair` rule or action
+stays enabled without firing (the loops `no_storm` looks for, whatever a check assumes).
+
+The exploration is the engine's own (`_Explorer`), run until the tick bound with no check
+stopping it early; it refuses, with UsageError, beyond `max_vertices` tick states.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+
+from checker.engines.base import CheckOptions
+from checker.engines.explicit.engine import ANY, XState, _Explorer
+from checker.errors import UsageError
+from checker.model import ir
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _GraphExplorer(_Explorer):
+    """Explore every tick state up to the bound (no check decides early), within a vertex cap."""
+
+    def __init__(self, model: ir.Model, opts: CheckOptions, max_vertices: int) -> None:
+        super().__init__(model, CheckOptions(opts.ticks, opts.max_states, opts.timeout, (), None))
+        self.checks = []
+        self.state_checks = []
+        self.tick_checks = []
+        self.max_vertices = max_vertices
+
+    def _all_decided(self) -> bool:
+        return False
+
+    def _add_tick_state(self, st: XState, depth: int, steps: int, parent: int) -> int:
+        if len(self.tick_list) >= self.max_vertices:
+            raise _TooBig
+        return super()._add_tick_state(st, depth, steps, parent)
+
+
+def _names(model: ir.Model, mask: int) -> list[str]:
+    return [e.name for e in model.events if mask >> e.event & 1]
+
+
+def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
+               timeout: float | None = None) -> nx.DiGraph:
+    """Explore `model` up to `ticks` ticks and return its tick graph with storm loops marked."""
+    ex = _GraphExplorer(model, CheckOptions(ticks, max_states, timeout), max_vertices)
+    try:
+        ex.run()
+    except _TooBig:
+        raise UsageError(
+            f"the tick graph has more than {max_vertices:,} vertices, more than a graph viewer can open; "
+            f"lower --ticks or the constants, or raise --max-vertices"
+        ) from None
+    if ex.stop_reason:
+        raise UsageError(f"the tick graph could not be built: {ex.stop_reason}; raise --max-states")
+    g = nx.DiGraph(protocol=model.name, spec=model.file, ticks_bound=ticks,
+                   bound_hit=ex.stats.bound_hit, model_error=ex.error is not None)
+    storm_v, storm_e = _storm_loops(ex)
+    kinds_cols = [(k, s, name) for k, kind in enumerate(model.kinds) for s, name in enumerate(kind.states)]
+    for tid, st in enumerate(ex.tick_list):
+        state = ex._convert(st)
+        attrs: dict[str, Any] = {"depth": ex.depth[tid], "explored": ex.explored[tid], "storm": tid in storm_v,
+                                 "initial": tid == 0}
+        parts = []
+        for k, s, name in kinds_cols:
+            n = state.count(k, s)
+            attrs[f"count_{name}"] = n
+            parts.append(f"{name}={n}")
+        for var, v in zip(model.globals, state.globals):
+            attrs[f"var_{var.name}"] = v if isinstance(v, bool) else int(v)
+            parts.append(f"{var.name}={'true' if v is True else 'false' if v is False else v}")
+        attrs["label"] = f"t{tid} (tick {ex.depth[tid]})\n" + " ".join(parts)
+        g.add_node(f"t{tid}", **attrs)
+    for tid, out in enumerate(ex.edges):
+        for t2, e in sorted(out.items()):
+            fired = _fired(ex, tid, t2)
+            g.add_edge(
+                f"t{tid}", f"t{t2}",
+                fired=fired,
+                steps=e.cost,
+                fault_free=e.ff_mask >= 0,
+                may_fire_fault_free=", ".join(_names(model, max(e.ff_mask, 0))),
+                storm=(tid, t2) in storm_e,
+                label=fired or "-",
+            )
+    return g
+
+
+def _fired(ex: _Explorer, a: int, b: int) -> str:
+    """What fires on a fewest-steps path of one tick from a to b: `claim x2, no_space x1`."""
+    path = ex._realize(ex.tick_list[a], ("tick", ex.tick_list[b]), ANY, None)
+    counts: Counter[str] = Counter()
+    order: list[str] = []
+    for (event, _k, _s), _st in path:
+        if event < 0:
+            continue
+        name = ex.model.events[event].name
+        if name not in counts:
+            order.append(name)
+        counts[name] += 1
+    return ", ".join(f"{n} x{counts[n]}" for n in order)
+
+
+def _storm_loops(ex: _Explorer) -> tuple[set[int], set[tuple[int, int]]]:
+    """Vertices and edges of the fair retry-without-progress cycles of the tick graph."""
+    h = nx.DiGraph()
+    for t, out in enumerate(ex.edges):
+        for t2, e in out.items():
+            if e.np_mask >= 0 and ex.explored[t2]:
+                h.add_edge(t, t2, mask=e.np_mask)
+    verts: set[int] = set()
+    edges: set[tuple[int, int]] = set()
+    for comp in nx.strongly_connected_components(h):
+        if len(comp) == 1:
+            (v,) = comp
+            if not h.has_edge(v, v):
+                continue
+        inner = [(a, b, m) for a, b, m in h.edges(data="mask") if a in comp and b in comp]
+        union = 0
+        for _a, _b, m in inner:
+            union |= m
+        if not union & ex.retry_mask:
+            continue
+        always = ex.fair_mask
+        for v in comp:
+            always &= ex.fair_enabled[v]
+        if always & ~union:
+            continue
+        verts |= comp
+        edges |= {(a, b) for a, b, _m in inner}
+    return verts, edges
+
+
+# ---- writers -------------------------------------------------------------------------------
+
+
+def _dot_id(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(g: nx.DiGraph) -> str:
+    """Graphviz DOT text; storm loops red and bold, the initial state double-bordered."""
+    lines = [f"digraph {_dot_id(str(g.graph.get('protocol', 'tick_graph')))} {{",
+             "  rankdir=TB;",
+             '  node [shape=box, fontname="monospace", fontsize=10];',
+             '  edge [fontname="monospace", fontsize=9];']
+    for v, a in g.nodes(data=True):
+        style = []
+        if a.get("storm"):
+            style.append('color=red, penwidth=2, fontcolor=red')
+        if a.get("initial"):
+            style.append("peripheries=2")
+        if not a.get("explored"):
+            style.append("style=dashed")
+        extra = (", " + ", ".join(style)) if style else ""
+        lines.append(f"  {_dot_id(v)} [label={_dot_id(a['label'])}{extra}];")
+    for u, v, a in g.edges(data=True):
+        style = ", color=red, penwidth=2, fontcolor=red" if a.get("storm") else ""
+        if not a.get("fault_free"):
+            style += ", style=dotted"
+        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [label={_dot_id(a['label'])}{style}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_graphml(g: nx.DiGraph) -> str:
+    """GraphML text (yEd, Gephi, Cytoscape read it)."""
+    return "\n".join(nx.generate_graphml(g, prettyprint=True)) + "\n"
+
+
+__all__ = ["tick_graph", "to_dot", "to_graphml"]
