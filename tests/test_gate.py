@@ -1,0 +1,209 @@
+"""`stormproof gate`: regressions against a git revision, in temporary repositories."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+
+SPEC = """\
+protocol tiny
+const N = 2
+const CAP = {cap}
+var free: 0..CAP = CAP
+node client count N {{
+  states idle, waiting, done
+  rule ask: idle -> waiting
+  progress rule get: waiting -> done when free > 0 {{ free -= 1 }}
+  retry rule again: waiting -> waiting when free == 0
+}}
+check invariant nonneg: free >= 0
+check no_storm
+{extra}"""
+
+
+def spec(cap: int, extra: str = "") -> str:
+    return SPEC.format(cap=cap, extra=extra)
+
+
+def git(repo: Path, *args: str) -> str:
+    p = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+                       cwd=repo, capture_output=True, text=True, check=True)
+    return p.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    r = tmp_path / "repo"
+    (r / "specs").mkdir(parents=True)
+    git(r, "init", "-q", "-b", "main")
+    (r / "specs" / "a.storm").write_text(spec(2))
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "base")
+    monkeypatch.chdir(r)
+    return r
+
+
+def gate(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["gate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _row(out: str, check: str) -> list[str]:
+    for line in out.splitlines():
+        if line.split()[:1] == [check]:
+            return line.split()
+    raise AssertionError(f"no row for {check} in:\n{out}")
+
+
+def test_unchanged_spec_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 0
+    assert _row(out, "no_storm")[:4] == ["no_storm", "holds", "holds", "no"]
+    assert "no regressions" in out
+
+
+def test_a_check_that_held_and_is_now_violated_regresses(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert _row(out, "no_storm")[:4] == ["no_storm", "holds", "VIOLATED", "yes"]
+    assert _row(out, "nonneg")[3] == "no"
+    assert "Retry storm" in out  # the explanation of the regression
+
+
+def test_a_check_violated_at_the_base_too_does_not_fail_the_gate(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    git(repo, "commit", "-q", "-am", "break it")
+    code, out, _ = gate(["specs/a.storm", "--base", "HEAD"], capsys)
+    assert code == 0
+    assert "violated at the base too" in out
+
+
+def test_a_fixed_check_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    git(repo, "commit", "-q", "-am", "break it")
+    (repo / "specs" / "a.storm").write_text(spec(2))
+    code, out, _ = gate(["specs/a.storm", "--base", "HEAD"], capsys)
+    assert code == 0
+    assert _row(out, "no_storm")[-1] == "fixed"
+
+
+def test_unknown_now_regresses(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same options for both versions: a state limit only the new version hits
+    (repo / "specs" / "a.storm").write_text(spec(2).replace("const N = 2", "const N = 6"))
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--max-states", "12"], capsys)
+    assert code == 1
+    assert _row(out, "nonneg")[:4] == ["nonneg", "holds", "unknown", "yes"]
+
+
+def test_a_deleted_check_regresses(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(2).replace("check no_storm\n", ""))
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert _row(out, "no_storm")[:4] == ["no_storm", "holds", "-", "yes"]
+    assert "check deleted" in out
+
+
+def test_a_new_check_counts_only_if_violated(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(2, "check invariant roomy: free >= 1\n"))
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert _row(out, "roomy")[:4] == ["roomy", "-", "VIOLATED", "yes"]
+    (repo / "specs" / "a.storm").write_text(spec(2, "check invariant sane: free <= CAP\n"))
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 0
+    assert _row(out, "sane")[-2:] == ["new", "check"]
+
+
+def test_a_new_spec_is_checked_as_is(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "b.storm").write_text(spec(1))
+    code, out, _ = gate(["specs/a.storm", "specs/b.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert "new spec" in out
+    (repo / "specs" / "b.storm").write_text(spec(3))
+    code, _, _ = gate(["specs/a.storm", "specs/b.storm", "--base", "main"], capsys)
+    assert code == 0
+
+
+def test_same_options_apply_to_both_versions(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--set", "CAP=1"], capsys)
+    assert code == 0  # violated before and after: not a regression
+    assert _row(out, "no_storm")[:3] == ["no_storm", "VIOLATED", "VIOLATED"]
+
+
+def test_paths_are_taken_relative_to_the_repository_root(repo: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    monkeypatch.chdir(repo / "specs")
+    code, _, _ = gate(["a.storm", "--base", "main"], capsys)
+    assert code == 1
+
+
+def test_a_deleted_spec_regresses(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").unlink()
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert "spec deleted" in out
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+
+def test_a_ref_that_does_not_exist(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = gate(["specs/a.storm", "--base", "mian"], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("stormproof: error: --base mian: no such git revision")
+    assert "did you mean 'main'?" in err
+    assert "Traceback" not in err
+
+
+def test_a_path_in_neither_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = gate(["specs/nope.storm", "--base", "main"], capsys)
+    assert code == 2
+    assert "no such file, neither in the working tree nor at main" in err
+
+
+def test_not_in_a_git_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    d = tmp_path / "plain"
+    d.mkdir()
+    (d / "a.storm").write_text(spec(2))
+    monkeypatch.chdir(d)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    code, _, err = gate(["a.storm", "--base", "main"], capsys)
+    assert code == 2
+    assert "not in a git repository" in err
+
+
+def test_a_spec_that_fails_to_load_at_the_base(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(2).replace("check no_storm", "check no_storm assuming nope"))
+    git(repo, "commit", "-q", "-am", "broken")
+    (repo / "specs" / "a.storm").write_text(spec(2))
+    code, out, err = gate(["specs/a.storm", "--base", "HEAD"], capsys)
+    assert code == 2 and out == ""
+    first = err.splitlines()[0]
+    assert first.startswith("HEAD:specs/a.storm:12:")
+    assert "as it was at --base HEAD" in first
+
+
+def test_a_spec_that_fails_to_load_now(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(2).replace("check no_storm", "check no_storm assuming nope"))
+    code, _, err = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 2
+    assert err.startswith("specs/a.storm:12:") and "--base" not in err.splitlines()[0]
+
+
+def test_an_unknown_check_in_only(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = gate(["specs/a.storm", "--base", "main", "--only", "no_strom"], capsys)
+    assert code == 2
+    assert "--only no_strom: no check of that name; did you mean 'no_storm'?" in err
+
+
+def test_base_is_required(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = gate(["specs/a.storm"], capsys)
+    assert code == 2 and "--base" in err
