@@ -136,44 +136,74 @@ def compile_block(
     `timers_*` list the timers to decrement (never below 0) after the block: used for ticks.
     """
     items = []
-    for a in updates:
+    g_slots: list[tuple[int, int]] = []  # (position in block, global index)
+    l_slots: list[tuple[int, int]] = []
+    for pos, a in enumerate(updates):
         var = kind.locals[a.index] if a.local else model.globals[a.index]
-        check = var.type is ir.Type.INT
-        items.append((a.local, a.index, a.op, compile_expr(a.value, sits), check, var.lo, var.hi, var.name))
+        items.append(_assignment(a, var, who, compile_expr(a.value, sits)))
+        (l_slots if a.local else g_slots).append((pos, a.index))
     t_loc = tuple(timers_local)
     t_glob = tuple(timers_global)
-    has_local = any(x[0] for x in items) or bool(t_loc)
-    has_global = any(not x[0] for x in items) or bool(t_glob)
+    if not items and not t_loc and not t_glob:
+        return lambda g, l, p: (g, l)
+    has_local = bool(l_slots) or bool(t_loc)
+    has_global = bool(g_slots) or bool(t_glob)
+    fns = tuple(items)
 
     def run(g: Any, l: Any, p: Any) -> tuple[Any, Any]:
-        values = []
-        for local, idx, op, f, check, lo, hi, name in items:
-            v = f(g, l, p)
-            if op != "=":
-                old = l[idx] if local else g[idx]
-                rhs = v
-                v = old + rhs if op == "+=" else old - rhs
-                if v > INT_MAX or v < INT_MIN:
-                    v = arith("+" if op == "+=" else "-", old, rhs)
-            if check and not lo <= v <= hi:
-                raise ModelError(f"{who} stores {v} in '{name}', outside its range {lo}..{hi}")
-            values.append(v)
-        ng = list(g) if has_global else g
-        nl = list(l) if has_local and l is not None else l
-        for (local, idx, *_), v in zip(items, values):
-            if local:
-                nl[idx] = v
-            else:
-                ng[idx] = v
-        for i in t_glob:
-            if ng[i] > 0:
-                ng[i] -= 1
-        for i in t_loc:
-            if nl[i] > 0:
-                nl[i] -= 1
-        return (tuple(ng) if has_global else g), (tuple(nl) if has_local and nl is not None else l)
+        values = [f(g, l, p) for f in fns]  # every right side reads the old state
+        if has_global:
+            ng = list(g)
+            for pos, i in g_slots:
+                ng[i] = values[pos]
+            for i in t_glob:
+                if ng[i] > 0:
+                    ng[i] -= 1
+            g = tuple(ng)
+        if has_local and l is not None:
+            nl = list(l)
+            for pos, i in l_slots:
+                nl[i] = values[pos]
+            for i in t_loc:
+                if nl[i] > 0:
+                    nl[i] -= 1
+            l = tuple(nl)
+        return g, l
 
     return run
+
+
+def _assignment(a: ir.Assign, var: ir.Var, who: str, f: Fn) -> Fn:
+    """A closure giving the value `a` stores, range-checked like the reference."""
+    lo, hi, name, idx = var.lo, var.hi, var.name, a.index
+    check = var.type is ir.Type.INT
+
+    def out_of_range(v: int) -> ModelError:
+        return ModelError(f"{who} stores {v} in '{name}', outside its range {lo}..{hi}")
+
+    if a.op == "=":
+        if not check:
+            return f
+
+        def store(g: Any, l: Any, p: Any) -> Any:
+            v = f(g, l, p)
+            if lo <= v <= hi:
+                return v
+            raise out_of_range(v)
+        return store
+    sign = 1 if a.op == "+=" else -1
+    local = a.local
+
+    def update(g: Any, l: Any, p: Any) -> Any:
+        old = l[idx] if local else g[idx]
+        rhs = f(g, l, p)
+        v = old + rhs if sign > 0 else old - rhs
+        if lo <= v <= hi:
+            return v
+        if v > INT_MAX or v < INT_MIN:
+            arith("+" if sign > 0 else "-", old, rhs)
+        raise out_of_range(v)
+    return update
 
 
 __all__ = ["EvalError", "compile_block", "compile_expr", "compile_guard"]

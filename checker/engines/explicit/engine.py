@@ -159,6 +159,8 @@ class _Explorer:
         self.fair_enabled: list[int] = []
         self.explored: list[bool] = []
         self.seen: set[XState] = set()
+        self.cache: dict[XState, Any] = {}
+        self.old_cache: dict[XState, Any] = {}
         self.stats = Stats()
         self.error: _Event | None = None  # the first model error (decided at its depth)
         self.error_candidate: _Event | None = None
@@ -184,16 +186,42 @@ class _Explorer:
 
     @staticmethod
     def _move(pop: tuple[tuple[int, int], ...], a: int, b: int) -> tuple[tuple[int, int], ...]:
-        d = dict(pop)
-        n = d[a] - 1
-        if n:
-            d[a] = n
-        else:
-            del d[a]
-        d[b] = d.get(b, 0) + 1
-        return tuple(sorted(d.items()))
+        """Move one node from situation a to situation b, keeping the pairs sorted by id."""
+        out = []
+        placed = False
+        for sid, n in pop:
+            if sid == a:
+                n -= 1
+            if not placed and sid >= b:
+                if sid == b:
+                    n += 1
+                else:
+                    out.append((b, 1))
+                placed = True
+            if n:
+                out.append((sid, n))
+        if not placed:
+            out.append((b, 1))
+        return tuple(out)
 
     def successors(self, st: XState) -> tuple[list[tuple[Desc, XState]], list[tuple[Desc, str]]]:
+        """Every step from `st`, memoised over the current and the previous depth.
+
+        Regions of different tick states overlap (lazy faults make them converge), so the
+        same mid-tick state is expanded many times; two generations bound the memory.
+        """
+        hit = self.cache.get(st)
+        if hit is None:
+            hit = self.old_cache.get(st)
+            if hit is None:
+                hit = self._successors(st)
+            self.cache[st] = hit
+        return hit
+
+    def new_generation(self) -> None:
+        self.old_cache, self.cache = self.cache, {}
+
+    def _successors(self, st: XState) -> tuple[list[tuple[Desc, XState]], list[tuple[Desc, str]]]:
         """Every step from `st`: (desc, next state) pairs, and (desc, message) for model errors."""
         g, lim, fired, pops = st
         out: list[tuple[Desc, XState]] = []
@@ -368,6 +396,7 @@ class _Explorer:
         bound = self.opts.ticks
         depth = 0
         while frontier:
+            self.new_generation()
             for tid in frontier:
                 self._explore_region(tid, depth)
                 if self.stop_reason:
@@ -409,6 +438,7 @@ class _Explorer:
         for c in self.tick_checks:
             self._tick_check(c, tid, T, depth, base)
         dist = {T: 0}
+        mk = {T: 0}  # marks set since T: +1 per rule or action step, +0 per fault
         order = [T]
         adj: list[list[tuple[int, int]]] = []  # per region index: (succ index, event)
         ticks: list[tuple[int, XState]] = []
@@ -440,6 +470,7 @@ class _Explorer:
                 j = dist.get(nxt)
                 if j is None:
                     dist[nxt] = d + 1
+                    mk[nxt] = mk[S] + (0 if self.fault_mask >> desc[0] & 1 else 1)
                     order.append(nxt)
                 row.append((nxt, desc[0]))  # type: ignore[arg-type]
             adj.append(row)
@@ -456,7 +487,7 @@ class _Explorer:
         ff[0] = 0
         npm[0] = 0
         fault_mask, progress_mask = self.fault_mask, self.progress_mask
-        for i in sorted(range(n), key=lambda i: self.marks(order[i])):
+        for i in sorted(range(n), key=lambda i: mk[order[i]]):
             fi, ni = ff[i], npm[i]
             if fi < 0:
                 continue

@@ -50,12 +50,14 @@ def find_fair_scc(
         g.add_edge(a, b)
     best: FairScc | None = None
     best_key = None
-    for comp in nx.strongly_connected_components(g):
-        if len(comp) == 1:
-            (v,) = comp
-            if not g.has_edge(v, v):
-                continue
-        inner = {(a, b): m for (a, b), m in masks.items() if a in comp and b in comp}
+    comps = [c for c in nx.strongly_connected_components(g) if len(c) > 1 or g.has_edge(*(2 * tuple(c)))]
+    where = {v: i for i, c in enumerate(comps) for v in c}
+    inner_of: list[dict[tuple[int, int], int]] = [{} for _ in comps]
+    for (a, b), m in masks.items():
+        i = where.get(a)
+        if i is not None and where.get(b) == i:
+            inner_of[i][(a, b)] = m
+    for comp, inner in zip(comps, inner_of):
         union = 0
         for m in inner.values():
             union |= m
