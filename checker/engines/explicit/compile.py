@@ -46,6 +46,18 @@ def compile_expr(e: ir.Expr, sits: SitTables) -> Fn:
         agg = min if e.fn == "min" else max
         if len(fs) == 1:
             return fs[0]
+        if len(fs) == 2:
+            f0, f1 = fs
+            if e.fn == "min":
+                def min2(g: Any, l: Any, p: Any) -> Any:
+                    x, y = f0(g, l, p), f1(g, l, p)
+                    return x if x <= y else y
+                return min2
+
+            def max2(g: Any, l: Any, p: Any) -> Any:
+                x, y = f0(g, l, p), f1(g, l, p)
+                return x if x >= y else y
+            return max2
         return lambda g, l, p: agg([f(g, l, p) for f in fs])
     if isinstance(e, ir.CountOf):
         k, s = e.kind, e.state
