@@ -637,14 +637,14 @@ class _Explorer:
                     edges.append((t, t2, mask))
         found = find_fair_scc(
             edges,
-            required=self.retry_mask if storm else 0,
+            required=self.retry_mask if storm else None,
             fair_mask=self.fair_mask,
             fair_enabled=self.fair_enabled,
             order_key=lambda t: (self.depth[t], self.steps[t], t),
         )
         if found is None:
             return None
-        hops = scc_loop(found, self.fair_mask, self.fair_enabled, self.retry_mask if storm else 0,
+        hops = scc_loop(found, self.fair_mask, self.fair_enabled, self.retry_mask if storm else None,
                         lambda t: (self.depth[t], self.steps[t], t))
         mode = STORM if storm else FAULT_FREE
         start = hops[0][0]

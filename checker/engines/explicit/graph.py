@@ -34,15 +34,18 @@ def _bits(mask: int) -> list[int]:
 
 def find_fair_scc(
     edges: Iterable[tuple[int, int, int]],
-    required: int,
+    required: int | None,
     fair_mask: int,
     fair_enabled: Sequence[int],
     order_key: Callable[[int], tuple[int, ...]],
 ) -> FairScc | None:
     """Return the first (by its earliest vertex) SCC that holds a fair loop, or None.
 
-    `required`: events of which at least one must fire in the loop (0: none needed).
+    `required`: events of which at least one must fire in the loop, or None when no event
+    is required (an empty mask requires the impossible).
     """
+    if required is not None and not required:
+        return None
     g = nx.DiGraph()
     masks: dict[tuple[int, int], int] = {}
     for a, b, m in edges:
@@ -61,7 +64,7 @@ def find_fair_scc(
         union = 0
         for m in inner.values():
             union |= m
-        if required and not union & required:
+        if required is not None and not union & required:
             continue
         always = fair_mask
         for v in comp:
@@ -78,7 +81,7 @@ def scc_loop(
     scc: FairScc,
     fair_mask: int,
     fair_enabled: Sequence[int],
-    required: int,
+    required: int | None,
     order_key: Callable[[int], tuple[int, ...]],
 ) -> list[tuple[int, int, int | None]]:
     """A closed walk through `scc` from its earliest vertex that meets every loop condition.
@@ -96,7 +99,7 @@ def scc_loop(
     for v in scc.vertices:
         always &= fair_enabled[v]
     needs: list[tuple[str, int]] = []
-    if required:
+    if required is not None:
         needs.append(("edge", _bits(union & required)[0]))
     for f in _bits(fair_mask):
         if always >> f & 1:
