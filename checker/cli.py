@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import resource
 import sys
 import time
 import traceback
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn, Sequence, TextIO
 
 from checker import __version__
 from checker.engines import CheckOptions, RunResult, Stats, Verdict, get_engine, replay
@@ -148,8 +149,9 @@ def add_check_options(p: argparse.ArgumentParser, specs: bool = True) -> None:
 class _ProgressLine:
     """States, tick depth and speed on stderr, only on a terminal and after one second."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, stream: TextIO | None = None) -> None:
         self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
         self.shown = False
 
@@ -157,17 +159,18 @@ class _ProgressLine:
         if not self.enabled or time.perf_counter() - self.start < 1.0:
             return
         rate = stats.states / stats.seconds if stats.seconds > 0 else 0.0
-        sys.stderr.write(
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+        self.stream.write(
             f"\r  {stats.states:,} states, {stats.tick_states:,} tick states, depth {stats.max_depth}, "
-            f"{rate:,.0f} states/s   "
+            f"{rate:,.0f} states/s, {rss:,.0f} MB   "
         )
-        sys.stderr.flush()
+        self.stream.flush()
         self.shown = True
 
     def clear(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 78 + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * 90 + "\r")
+            self.stream.flush()
 
 
 def load_models(paths: Sequence[str], overrides: dict[str, ir.Value]) -> list[ir.Model]:

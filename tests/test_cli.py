@@ -136,3 +136,31 @@ def test_python_dash_m_and_console_script_agree() -> None:
     b = subprocess.run([sys.executable, "-m", "checker", "check", str(ROOT / "tests/specs/invalid/unknown_name.storm")],
                        capture_output=True, text=True)
     assert b.returncode == 2 and b.stderr.count("\n") == 3 and "Traceback" not in b.stderr
+
+
+def test_timeout_gives_unknown_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(EBS), "--set", "N=8", "--timeout", "0.01", "--only", "cp_bounded"], capsys)
+    assert code == 3
+    assert "timeout after 0.01 s" in out
+
+
+def test_progress_line_only_when_enabled_and_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from checker import cli
+    from checker.engines import Stats
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: clock[0])
+    buf = io.StringIO()
+    line = cli._ProgressLine(True, buf)
+    line(Stats(states=10, tick_states=2, max_depth=1, seconds=0.5))
+    assert buf.getvalue() == ""  # not within the first second
+    clock[0] += 2
+    line(Stats(states=5000, tick_states=40, max_depth=3, seconds=2.0))
+    assert "5,000 states, 40 tick states, depth 3, 2,500 states/s" in buf.getvalue()
+    line.clear()
+    off = io.StringIO()
+    silent = cli._ProgressLine(False, off)
+    silent(Stats(states=5000, seconds=2.0))
+    assert off.getvalue() == ""

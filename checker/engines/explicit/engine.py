@@ -397,6 +397,7 @@ class _Explorer:
         depth = 0
         while frontier:
             self.new_generation()
+            self.stats.max_depth = depth
             for tid in frontier:
                 self._explore_region(tid, depth)
                 if self.stop_reason:
