@@ -18,9 +18,10 @@ given TICKS) differs. The ini option `storm_args` adds options to every run (e.g
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -173,7 +174,7 @@ class StormItem(pytest.Item):
             + (trace_text(run.model, r) if r.trace is not None else explain(run.model, r))
         )
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, StormMismatch):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))

@@ -85,7 +85,7 @@ def test_graphml_output_reads_back(spec: str, tmp_path: Path, capsys: pytest.Cap
 
 def test_a_model_with_faults_and_a_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "ebs.dot"
-    code, out, _ = graph([str(ROOT / "models" / "ebs_2011.storm"), "-o", str(target), "--ticks", "2"], capsys)
+    code, _out, _ = graph([str(ROOT / "models" / "ebs_2011.storm"), "-o", str(target), "--ticks", "2"], capsys)
     assert code == 0
     assert "style=dashed" in target.read_text()  # unexplored frontier beyond the bound
     assert "style=dotted" in target.read_text()  # edges that need a fault

@@ -6,7 +6,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-import checker.cli  # noqa: F401 - imported (and its parser built) once here, so inline runs reuse it
+import checker.cli
 import checker.pytest_plugin  # noqa: F401
 from checker.model import load_text
 

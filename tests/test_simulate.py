@@ -139,7 +139,7 @@ def test_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["--runs", "0"], "--runs 0"),
         (["--set", "CAP=x"], "'x' is not an integer"),
     ]:
-        code, out, err = sim([spec, *args], capsys)
+        code, _out, err = sim([spec, *args], capsys)
         assert code == 2 and message in err, (args, err)
         assert "Traceback" not in err
     code, _, err = sim([str(tmp_path / "missing.storm")], capsys)

@@ -81,7 +81,7 @@ def test_results_do_not_depend_on_jobs(spec: str, capsys: pytest.CaptureFixture[
 
 def test_csv_has_one_row_per_point_and_check(spec: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
-    code, out, _ = sweep([spec, "--set", "CAP=1..2", "--format", "csv", "-o", str(target)], capsys)
+    _code, out, _ = sweep([spec, "--set", "CAP=1..2", "--format", "csv", "-o", str(target)], capsys)
     assert out == ""
     rows = list(csv.reader(io.StringIO(target.read_text())))
     assert rows[0] == ["CAP", "check", "status", "ticks", "bound"]

@@ -8,7 +8,8 @@ module level (cli imports this package), only inside functions.
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from checker.commands import gate, graph, simulate, sweep
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     gates = []
     for spec, base, model, same in loaded:
         now_run = run_checks(model, args.engine, opts) if model is not None else None
+        base_run: RunResult | None
         if same and now_run is not None and base is not None:
             base_run = RunResult(base, now_run.engine, now_run.results, now_run.stats)  # identical text
         else:

@@ -94,7 +94,8 @@ def simulate(model: ir.Model, index: int, seed: int, ticks: int, checks: list[ir
     """One random run of at most `ticks` ticks."""
     rng = random.Random(seed)
     state = initial_state(model)
-    states, steps = [state], []
+    states: list[State] = [state]
+    steps: list[Step] = []
     reached: dict[str, int] = {}
     done = 0
     in_tick = 0
@@ -158,10 +159,10 @@ def render(model: ir.Model, runs: list[Run], ticks: int, checks: list[ir.Check],
         if runs else f"{model.file}: no runs"
     out.append(head)
     for r in bad:
-        v = r.violation
-        assert v is not None
-        what = "model error" if v.model_error else f"check '{v.check.name}' violated"
-        out.append(f"  run {r.index + 1} (seed {r.seed}): {what} after {v.trace.ticks if v.trace else 0} tick(s)")
+        bad_result = r.violation
+        assert bad_result is not None
+        what = "model error" if bad_result.model_error else f"check '{bad_result.check.name}' violated"
+        out.append(f"  run {r.index + 1} (seed {r.seed}): {what} after {bad_result.trace.ticks if bad_result.trace else 0} tick(s)")
     for name in reachables:
         hits = [r for r in runs if name in r.reached]
         out.append(f"  reachable {name}: reached in {len(hits)} of {len(runs)} run(s)")

@@ -19,9 +19,10 @@ import itertools
 import json
 import os
 import re
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from tabulate import tabulate
 
@@ -267,8 +268,8 @@ def render_text(s: Sweep) -> str:
         (a, avals), (b, bvals) = s.params
         for c in s.checks:
             out.append(f"{c}: rows {a}, columns {b}")
-            rows = [[f"{a}={x}"] + [_cell_text(s.cells[(x, y)][c]) for y in bvals] for x in avals]
-            out.append(tabulate(rows, headers=[""] + [f"{b}={y}" for y in bvals], tablefmt="simple",
+            grid = [[f"{a}={x}"] + [_cell_text(s.cells[(x, y)][c]) for y in bvals] for x in avals]
+            out.append(tabulate(grid, headers=[""] + [f"{b}={y}" for y in bvals], tablefmt="simple",
                                 disable_numparse=True))
             out.append("")
     else:

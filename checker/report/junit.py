@@ -10,8 +10,8 @@ that holds only up to the tick bound passes, with a note in `<system-out>`.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Sequence
 
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePath
-from typing import Any, Sequence
+from typing import Any
 
 from checker import __version__
 from checker.engines.base import CheckResult, RunResult, Verdict

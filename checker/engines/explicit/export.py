@@ -165,10 +165,10 @@ def to_dot(g: nx.DiGraph) -> str:
         extra = (", " + ", ".join(style)) if style else ""
         lines.append(f"  {_dot_id(v)} [label={_dot_id(a['label'])}{extra}];")
     for u, v, a in g.edges(data=True):
-        style = ", color=red, penwidth=2, fontcolor=red" if a.get("storm") else ""
+        edge_style = ", color=red, penwidth=2, fontcolor=red" if a.get("storm") else ""
         if not a.get("fault_free"):
-            style += ", style=dotted"
-        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [label={_dot_id(a['label'])}{style}];")
+            edge_style += ", style=dotted"
+        lines.append(f"  {_dot_id(u)} -> {_dot_id(v)} [label={_dot_id(a['label'])}{edge_style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
