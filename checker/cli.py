@@ -7,21 +7,22 @@ Exit codes: 0 every check holds, 1 some check violated, 2 bad spec or command li
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import resource
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence, TextIO
+from typing import NoReturn, TextIO
 
 from checker import __version__
+from checker.commands import COMMANDS as MORE_COMMANDS
+from checker.commands import add_parsers
 from checker.engines import CheckOptions, RunResult, Stats, Verdict, get_engine, replay
 from checker.errors import CheckerError, InternalError, SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec
 from checker.report import REPORTERS
-from checker.commands import COMMANDS as MORE_COMMANDS, add_parsers
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
@@ -43,23 +44,23 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         hint = None
         if "unrecognized arguments:" in message:
-            bad = message.split("unrecognized arguments:", 1)[1].split()
+            words = message.split("unrecognized arguments:", 1)[1].split()
             flags = _all_flags(self)
-            for b in bad:
-                if b.startswith("-"):
-                    hint = did_you_mean(b.split("=")[0], flags)
+            for word in words:
+                if word.startswith("-"):
+                    hint = did_you_mean(word.split("=")[0], flags)
                     if hint:
                         break
         elif "invalid choice:" in message:
-            bad = message.split("invalid choice:", 1)[1].split("'")[1]
-            choices = [c for a in self._actions if a.choices for c in a.choices]
-            hint = did_you_mean(bad, choices)
+            choice = message.split("invalid choice:", 1)[1].split("'")[1]
+            choices = [str(c) for a in self._actions if a.choices for c in a.choices]
+            hint = did_you_mean(choice, choices)
         raise UsageError(message + (f"; {hint}" if hint else ""))
 
 
 def _all_flags(parser: argparse.ArgumentParser) -> list[str]:
     """Every option string of `parser` and of its subcommands."""
-    flags = []
+    flags: list[str] = []
     for a in parser._actions:
         flags += a.option_strings
         if isinstance(a, argparse._SubParsersAction):

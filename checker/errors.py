@@ -6,8 +6,8 @@ Only the CLI turns these into output and exit codes; library code raises.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ does not show what its check claims, raises InternalError.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from checker.errors import InternalError, ModelError
 from checker.model import ir

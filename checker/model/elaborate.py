@@ -6,11 +6,11 @@ Errors are raised at the first problem, in source order, as SpecError with a spa
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from checker.errors import SpecError, SpecTypeError, Span, UsageError, did_you_mean
+from checker.errors import Span, SpecError, SpecTypeError, UsageError, did_you_mean
 from checker.model import ir
 from checker.model.evaluate import EvalError, evaluate
 from checker.syntax import ast, parse_spec

@@ -6,7 +6,7 @@ and are checked against it by trace replay.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from checker.errors import ModelError, Span
 from checker.model import ir

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from checker.errors import ModelError
 from checker.model import ir

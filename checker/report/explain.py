@@ -127,8 +127,8 @@ def explain(model: ir.Model, r: CheckResult) -> str:
         where = ""
         if step.node is not None and step.kind is not StepKind.TICK:
             ev = model.events[step.event]
-            kind = model.kinds[ev.kind] if getattr(ev, "kind", None) is not None else None  # type: ignore[union-attr]
-            if kind is not None:
+            if not isinstance(ev, ir.Action) and ev.kind is not None:
+                kind = model.kinds[ev.kind]
                 where = f" on a {kind.name} in '{kind.states[step.node[0]]}'"
         what = "the tick" if step.kind is StepKind.TICK else f"{step.kind.value} '{step.name}'{where}"
         return f"Model error after {t.ticks} tick(s), when {what} is taken: {t.error}."

@@ -8,7 +8,8 @@ Integers are written as {"#bigint": "N"}. Keys are sorted, so output is byte-sta
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from checker import __version__
 from checker.engines.base import RunResult, Trace

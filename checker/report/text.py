@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from tabulate import tabulate
 
@@ -21,7 +21,7 @@ VERDICT_TEXT = {
 def kind_text(c: ir.Check) -> str:
     if c.kind is ir.CheckKind.WITHIN:
         return f"recovers within {c.within}"
-    return c.kind.value
+    return str(c.kind.value)
 
 
 def result_text(r: CheckResult) -> str:
@@ -118,4 +118,4 @@ def render_trace(model: ir.Model, trace_rows: list[Row]) -> str:
             label = f"{label} (= {start})"
         table.append([label, fired_text(row.fired, row.failing)] + shown)
         prev = now
-    return tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True)
+    return str(tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True))

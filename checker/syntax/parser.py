@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Iterator
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -16,9 +17,7 @@ from checker.syntax import ast
 INT_MAX = 2**63 - 1
 
 KEYWORDS = frozenset(
-    "protocol const var timer node count states rule fault action retry progress fair when "
-    "limit on tick ticks init check invariant reachable no_storm recovers within assuming bool "
-    "and or not if then else true false min max where".split()
+    ["protocol", "const", "var", "timer", "node", "count", "states", "rule", "fault", "action", "retry", "progress", "fair", "when", "limit", "on", "tick", "ticks", "init", "check", "invariant", "reachable", "no_storm", "recovers", "within", "assuming", "bool", "and", "or", "not", "if", "then", "else", "true", "false", "min", "max", "where"]
 )
 
 
@@ -162,7 +161,7 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
         if (tok is None or tok.type == "$END") and _POSTLEX.open_braces:
             brace = _POSTLEX.open_braces[-1]
             span = Span(filename, brace.line or 1, brace.column or 1)
-            return SpecSyntaxError(f"unexpected end of file: this '{{' is never closed", span)
+            return SpecSyntaxError("unexpected end of file: this '{' is never closed", span)
         if tok is None or tok.type == "$END":
             line = getattr(e, "line", -1)
             col = getattr(e, "column", -1)

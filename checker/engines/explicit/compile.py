@@ -8,7 +8,8 @@ Errors are the reference's: EvalError for arithmetic, ModelError for out-of-rang
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from checker.errors import ModelError
 from checker.model import ir
@@ -51,12 +52,12 @@ def compile_expr(e: ir.Expr, sits: SitTables) -> Fn:
             if e.fn == "min":
                 def min2(g: Any, l: Any, p: Any) -> Any:
                     x, y = f0(g, l, p), f1(g, l, p)
-                    return x if x <= y else y
+                    return min(x, y)
                 return min2
 
             def max2(g: Any, l: Any, p: Any) -> Any:
                 x, y = f0(g, l, p), f1(g, l, p)
-                return x if x >= y else y
+                return max(x, y)
             return max2
         return lambda g, l, p: agg([f(g, l, p) for f in fs])
     if isinstance(e, ir.CountOf):
@@ -106,7 +107,7 @@ def _binary(e: ir.Binary, sits: SitTables) -> Fn:
     if op == "+":
         def add(g: Any, l: Any, p: Any) -> int:
             x, y = a(g, l, p), b(g, l, p)
-            r = x + y
+            r: int = x + y
             if r > INT_MAX or r < INT_MIN:
                 return arith("+", x, y, span)
             return r
@@ -114,7 +115,7 @@ def _binary(e: ir.Binary, sits: SitTables) -> Fn:
     if op == "-":
         def sub(g: Any, l: Any, p: Any) -> int:
             x, y = a(g, l, p), b(g, l, p)
-            r = x - y
+            r: int = x - y
             if r > INT_MAX or r < INT_MIN:
                 return arith("-", x, y, span)
             return r
@@ -122,7 +123,7 @@ def _binary(e: ir.Binary, sits: SitTables) -> Fn:
     if op == "*":
         def mul(g: Any, l: Any, p: Any) -> int:
             x, y = a(g, l, p), b(g, l, p)
-            r = x * y
+            r: int = x * y
             if r > INT_MAX or r < INT_MIN:
                 return arith("*", x, y, span)
             return r
@@ -151,7 +152,11 @@ def compile_block(
     g_slots: list[tuple[int, int]] = []  # (position in block, global index)
     l_slots: list[tuple[int, int]] = []
     for pos, a in enumerate(updates):
-        var = kind.locals[a.index] if a.local else model.globals[a.index]
+        if a.local:
+            assert kind is not None, "a local assignment outside a node kind"
+            var = kind.locals[a.index]
+        else:
+            var = model.globals[a.index]
         items.append(_assignment(a, var, who, compile_expr(a.value, sits)))
         (l_slots if a.local else g_slots).append((pos, a.index))
     t_loc = tuple(timers_local)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Stats, Trace, Verdict
 from checker.engines.explicit.compile import compile_block, compile_expr, compile_guard
@@ -337,15 +339,6 @@ class _Explorer:
             npops.append(tuple(sorted(acc.items())))
         return (ng, lim, 0, tuple(npops))
 
-    def marks(self, st: XState) -> int:
-        n = bin(st[2]).count("1")
-        for k, pop in enumerate(st[3]):
-            table = self.sits[k]
-            for sid, c in pop:
-                if table[sid][2]:
-                    n += c
-        return n
-
     def _fair_enabled(self, st: XState) -> int:
         g, _lim, _fired, pops = st
         mask = 0
@@ -441,7 +434,7 @@ class _Explorer:
         dist = {T: 0}
         mk = {T: 0}  # marks set since T: +1 per rule or action step, +0 per fault
         order = [T]
-        adj: list[list[tuple[int, int]]] = []  # per region index: (succ index, event)
+        adj: list[list[tuple[XState, int]]] = []  # per region index: (successor, event)
         ticks: list[tuple[int, XState]] = []
         seen = self.seen
         head = 0
@@ -463,7 +456,7 @@ class _Explorer:
                 ev = _Event(depth, base + d + 1, tid, S, desc, msg)
                 if self.error_candidate is None or ev.key < self.error_candidate.key:
                     self.error_candidate = ev
-            row: list[tuple[int, int]] = []
+            row: list[tuple[XState, int]] = []
             for desc, nxt in out:
                 if desc[0] < 0:
                     ticks.append((head - 1, nxt))
@@ -473,7 +466,7 @@ class _Explorer:
                     dist[nxt] = d + 1
                     mk[nxt] = mk[S] + (0 if self.fault_mask >> desc[0] & 1 else 1)
                     order.append(nxt)
-                row.append((nxt, desc[0]))  # type: ignore[arg-type]
+                row.append((nxt, desc[0]))
             adj.append(row)
             if head % 256 == 0:
                 self._tick_clock()
@@ -499,9 +492,9 @@ class _Explorer:
                 j = index[nxt]
                 if ff[j] < 0 or ffd[i] + 1 < ffd[j]:
                     ffd[j] = ffd[i] + 1
-                ff[j] = (ff[j] if ff[j] >= 0 else 0) | fi | bit
+                ff[j] = (max(ff[j], 0)) | fi | bit
                 if ni >= 0 and not bit & progress_mask:
-                    npm[j] = (npm[j] if npm[j] >= 0 else 0) | ni | bit
+                    npm[j] = (max(npm[j], 0)) | ni | bit
         for i, nxt in ticks:
             S = order[i]
             t2 = self.tick_index.get(nxt)
@@ -739,7 +732,7 @@ class _Explorer:
         chain.reverse()
         states = [self._convert(self.tick_list[chain[0]])]
         steps: list[sem.Step] = []
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             for desc, st in self._realize(self.tick_list[a], ("tick", self.tick_list[b]), ANY, None):
                 steps.append(self._step(desc, states[-1]))
                 states.append(self._convert(st))

@@ -9,8 +9,9 @@ rule). If S fails, no loop inside S is fair, so SCCs are never split further.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from itertools import pairwise
 
 import networkx as nx
 
@@ -114,7 +115,7 @@ def scc_loop(
         if to == cur:
             return
         path = nx.shortest_path(g, cur, to)
-        hops.extend((a, b, None) for a, b in zip(path, path[1:]))
+        hops.extend((a, b, None) for a, b in pairwise(path))
         cur = to
 
     for what, f in needs:
