@@ -8,6 +8,7 @@ Errors are the reference's: EvalError for arithmetic, ModelError for out-of-rang
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,7 +85,62 @@ def compile_expr(e: ir.Expr, sits: SitTables) -> Fn:
     raise TypeError(e)  # pragma: no cover
 
 
+_COMPARE = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _leaf(e: ir.Expr) -> tuple[str, Any] | None:
+    """A variable or literal operand, read without a closure call."""
+    if isinstance(e, ir.Lit):
+        return ("c", e.value)
+    if isinstance(e, ir.GlobalRef):
+        return ("g", e.index)
+    if isinstance(e, ir.LocalRef):
+        return ("l", e.index)
+    return None
+
+
+def _leaf_binary(e: ir.Binary) -> Fn | None:
+    """One closure for `x OP y` where x and y are variables or literals (the common guard)."""
+    la, lb = _leaf(e.left), _leaf(e.right)
+    if la is None or lb is None or e.op not in _COMPARE and e.op not in ("+", "-"):
+        return None
+    (ka, a), (kb, b) = la, lb
+    if e.op in _COMPARE:
+        f = _COMPARE[e.op]
+        if ka == "g" and kb == "c":
+            return lambda g, l, p: f(g[a], b)
+        if ka == "l" and kb == "c":
+            return lambda g, l, p: f(l[a], b)
+        if ka == "g" and kb == "g":
+            return lambda g, l, p: f(g[a], g[b])
+        if ka == "l" and kb == "l":
+            return lambda g, l, p: f(l[a], l[b])
+        if ka == "l" and kb == "g":
+            return lambda g, l, p: f(l[a], g[b])
+        if ka == "g" and kb == "l":
+            return lambda g, l, p: f(g[a], l[b])
+        return None
+    if kb != "c" or ka == "c":
+        return None
+    sign = 1 if e.op == "+" else -1
+    span, op = e.span, e.op
+
+    def add_const(g: Any, l: Any, p: Any) -> int:
+        x = g[a] if ka == "g" else l[a]
+        r: int = x + sign * b
+        if INT_MIN <= r <= INT_MAX:
+            return r
+        return arith(op, x, b, span)
+    return add_const
+
+
 def _binary(e: ir.Binary, sits: SitTables) -> Fn:
+    fast = _leaf_binary(e)
+    if fast is not None:
+        return fast
     a = compile_expr(e.left, sits)
     b = compile_expr(e.right, sits)
     op, span = e.op, e.span
