@@ -38,6 +38,9 @@ line is wrong, 3 some check is unknown and none is violated, 4 internal error.
 Language reference: spec/ in the source repository."""
 
 
+_COMMAND: list[str] = []  # the subcommand being parsed, for error messages
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that raises UsageError (with a 'did you mean') instead of exiting."""
 
@@ -48,7 +51,11 @@ class _Parser(argparse.ArgumentParser):
             flags = _all_flags(self)
             for word in words:
                 if word.startswith("-"):
-                    hint = did_you_mean(word.split("=")[0], flags)
+                    flag = word.split("=")[0]
+                    if flag in flags:  # an option of another command
+                        hint = f"'{flag}' is not an option of 'stormproof {_COMMAND[0]}'" if _COMMAND else None
+                    else:
+                        hint = did_you_mean(flag, flags)
                     if hint:
                         break
         elif "invalid choice:" in message:
@@ -265,6 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv[0] not in COMMANDS and not argv[0].startswith("-"):
             hint = did_you_mean(argv[0], COMMANDS)
             raise UsageError(f"unknown command '{argv[0]}'" + (f"; {hint}" if hint else "; try 'stormproof check SPEC'"))
+        _COMMAND[:] = [argv[0]]
         args = parser.parse_args(argv)
         return COMMANDS[args.command](args)
     except SpecError as e:

@@ -72,6 +72,7 @@ def test_set_override_changes_the_verdict(capsys: pytest.CaptureFixture[str]) ->
     (["check", str(EBS), "--set", "N=true"], "integer constant"),
     (["check", str(EBS), "--set", "SPARE=-1"], "empty"),
     (["check", str(EBS), "--tick", "3"], "did you mean '--ticks'?"),
+    (["gate", str(EBS), "--base", "HEAD", "--quiet"], "'--quiet' is not an option of 'stormproof gate'"),
     (["check", str(EBS), "--ticks", "many"], "whole number"),
     (["check", str(EBS), "--timeout", "0"], "positive"),
     (["check", str(EBS), "--engine", "bdd"], "invalid choice"),
