@@ -252,7 +252,29 @@ def _tick(model: ir.Model, state: State, pops: list[Population]) -> State:
 
 
 def enabled(model: ir.Model, state: State) -> list[Step]:
-    """Every step that can be taken from `state`, in declaration order (tick last)."""
+    """Every step that can be taken from `state`, in declaration order (tick last).
+
+    A step whose guard or block raises a model error counts as enabled: taking it is the error.
+    """
+    out = []
+    for st in candidate_steps(model, state)[:-1]:
+        try:
+            apply(model, state, st)
+        except NotEnabled:
+            continue
+        except ModelError:
+            pass
+        out.append(st)
+    try:
+        if tick_allowed(model, state):
+            out.append(TICK)
+    except ModelError:
+        out.append(TICK)
+    return out
+
+
+def candidate_steps(model: ir.Model, state: State) -> list[Step]:
+    """Every step whose node, limit and marks allow it, guards not yet evaluated; tick last."""
     steps: list[Step] = []
     for rule in model.rules:
         for sit, _n in state.kinds[rule.kind]:
@@ -267,21 +289,8 @@ def enabled(model: ir.Model, state: State) -> list[Step]:
             for sit, _n in state.kinds[fault.kind]:
                 if sit[0] == fault.src:
                     steps.append(Step(StepKind.FAULT, fault.event, fault.name, sit))
-    out = []
-    for st in steps:
-        try:
-            apply(model, state, st)
-        except NotEnabled:
-            continue
-        except ModelError:
-            pass
-        out.append(st)
-    try:
-        if tick_allowed(model, state):
-            out.append(TICK)
-    except ModelError:
-        out.append(TICK)
-    return out
+    steps.append(TICK)
+    return steps
 
 
 def check_value(model: ir.Model, expr: ir.Expr, state: State) -> ir.Value:
