@@ -431,23 +431,27 @@ class _Explorer:
         self.fair_enabled[tid] = self._fair_enabled(T) if self.fair_mask else 0
         for c in self.tick_checks:
             self._tick_check(c, tid, T, depth, base)
-        dist = {T: 0}
-        mk = {T: 0}  # marks set since T: +1 per rule or action step, +0 per fault
+        # one dict from state to its index in the region; parallel lists for the rest
+        pos = {T: 0}
         order = [T]
-        adj: list[list[tuple[XState, int]]] = []  # per region index: (successor, event)
+        dist = [0]
+        mk = [0]  # marks set since T: +1 per rule or action step, +0 per fault
+        adj: list[list[tuple[int, int]]] = []  # per region index: (successor index, event)
         ticks: list[tuple[int, XState]] = []
         seen = self.seen
+        fault_mask = self.fault_mask
         head = 0
         pending = [c for c in self.state_checks if c.decided is None]
         while head < len(order):
-            S = order[head]
-            d = dist[S]
+            i = head
+            S = order[i]
+            d = dist[i]
             head += 1
-            if S not in seen:
-                seen.add(S)
-                if len(seen) > self.opts.max_states:
-                    self.stop_reason = f"state limit of {self.opts.max_states:,} states reached"
-                    return
+            size = len(seen)
+            seen.add(S)
+            if len(seen) != size and len(seen) > self.opts.max_states:
+                self.stop_reason = f"state limit of {self.opts.max_states:,} states reached"
+                return
             for c in pending:
                 self._state_check(c, S, depth, base + d, tid)
             out, errs = self.successors(S)
@@ -456,49 +460,48 @@ class _Explorer:
                 ev = _Event(depth, base + d + 1, tid, S, desc, msg)
                 if self.error_candidate is None or ev.key < self.error_candidate.key:
                     self.error_candidate = ev
-            row: list[tuple[XState, int]] = []
+            row: list[tuple[int, int]] = []
             for desc, nxt in out:
-                if desc[0] < 0:
-                    ticks.append((head - 1, nxt))
+                event = desc[0]
+                if event < 0:
+                    ticks.append((i, nxt))
                     continue
-                j = dist.get(nxt)
+                j = pos.get(nxt)
                 if j is None:
-                    dist[nxt] = d + 1
-                    mk[nxt] = mk[S] + (0 if self.fault_mask >> desc[0] & 1 else 1)
+                    j = pos[nxt] = len(order)
                     order.append(nxt)
-                row.append((nxt, desc[0]))
+                    dist.append(d + 1)
+                    mk.append(mk[i] + (0 if fault_mask >> event & 1 else 1))
+                row.append((j, event))
             adj.append(row)
             if head % 256 == 0:
                 self._tick_clock()
                 if self.stop_reason:
                     return
         self._tick_clock()
-        index = {s: i for i, s in enumerate(order)}
         n = len(order)
         ff = [-1] * n
         ffd = [0] * n
         npm = [-1] * n
         ff[0] = 0
         npm[0] = 0
-        fault_mask, progress_mask = self.fault_mask, self.progress_mask
-        for i in sorted(range(n), key=lambda i: mk[order[i]]):
+        progress_mask = self.progress_mask
+        for i in sorted(range(n), key=mk.__getitem__):
             fi, ni = ff[i], npm[i]
             if fi < 0:
                 continue
-            for nxt, event in adj[i]:
+            for j, event in adj[i]:
                 bit = 1 << event
                 if bit & fault_mask:
                     continue
-                j = index[nxt]
                 if ff[j] < 0 or ffd[i] + 1 < ffd[j]:
                     ffd[j] = ffd[i] + 1
                 ff[j] = (max(ff[j], 0)) | fi | bit
                 if ni >= 0 and not bit & progress_mask:
                     npm[j] = (max(npm[j], 0)) | ni | bit
         for i, nxt in ticks:
-            S = order[i]
             t2 = self.tick_index.get(nxt)
-            cost = dist[S] + 1
+            cost = dist[i] + 1
             if t2 is None:
                 t2 = self._add_tick_state(nxt, depth + 1, base + cost, tid)
             elif self.depth[t2] == depth + 1 and base + cost < self.steps[t2]:
