@@ -94,10 +94,13 @@ class _Elaborator:
         self._check_placement()
         self._collect_names()
         self._check_overrides()
+        # every constant first: a const may use only earlier ones, but any other constant
+        # expression (bounds, initial values, counts, limits) may use any constant
         for d in self.spec.decls:
             if isinstance(d, ast.ConstDecl):
                 self._const(d)
-            elif isinstance(d, ast.VarDecl):
+        for d in self.spec.decls:
+            if isinstance(d, ast.VarDecl):
                 self._global(d)
             elif isinstance(d, ast.NodeDecl):
                 self._kind_header(d)
