@@ -103,6 +103,29 @@ class CandInfo:
         return z3.And(self.pre, g)
 
 
+class Sel:
+    """Which candidate a micro-step takes: one boolean per candidate, exactly one true.
+
+    One-hot booleans keep the choice in the SAT core; an integer selector made the solver
+    reason about which candidate is chosen through arithmetic bounds.
+    """
+
+    def __init__(self, tag: str, n: int) -> None:
+        self.bs = [z3.Bool(f"step@{tag}={c}") for c in range(n)]
+
+    def is_(self, c: int) -> z3.BoolRef:
+        return self.bs[c]
+
+    def domain(self) -> list[z3.BoolRef]:
+        return [z3.PbEq([(b, 1) for b in self.bs], 1)]
+
+    def value(self, mdl: z3.ModelRef) -> int:
+        for c, b in enumerate(self.bs):
+            if z3.is_true(mdl.eval(b, model_completion=True)):
+                return c
+        raise AssertionError("no candidate chosen")  # pragma: no cover
+
+
 def _mk(var: ir.Var, name: str) -> z3.ExprRef:
     return z3.Bool(name) if var.type is ir.Type.BOOL else z3.Int(name)
 
@@ -436,13 +459,16 @@ class Encoder:
         X.cache[("error",)] = out
         return out
 
-    def micro(self, X: Frame, Y: Frame, sel: z3.ArithRef) -> list[z3.BoolRef]:
-        """X -> Y by the candidate `sel` picks, or a stutter (sel == stutter)."""
+    def sel(self, tag: str) -> Sel:
+        return Sel(tag, self.stutter + 1)
+
+    def micro(self, X: Frame, Y: Frame, sel: Sel) -> list[z3.BoolRef]:
+        """X -> Y by the candidate `sel` picks, or a stutter (the stutter candidate)."""
         m = self.m
-        cs: list[z3.BoolRef] = [sel >= 0, sel <= self.stutter]
+        cs: list[z3.BoolRef] = sel.domain()
         infos = [self.info(X, c) for c in range(len(self.cands))]
         for c, inf in enumerate(infos):
-            cs.append(z3.Implies(sel == c, inf.ok))
+            cs.append(z3.Implies(sel.is_(c), z3.And(inf.ok, *self._first_of_equals(X, self.cands[c]))))
         writes: dict[tuple[object, ...], list[tuple[int, z3.ExprRef]]] = {}
         for c, (cand, inf) in enumerate(zip(self.cands, infos)):
             for key, val in inf.post.items():
@@ -457,7 +483,7 @@ class Encoder:
         def chain(key: tuple[object, ...], old: z3.ExprRef) -> z3.ExprRef:
             v = old
             for c, val in reversed(writes.get(key, [])):
-                v = z3.If(sel == c, val, v)
+                v = z3.If(sel.is_(c), val, v)
             return v
 
         for i, x in enumerate(X.g):
@@ -466,7 +492,7 @@ class Encoder:
             cs.append(Y.lim[s] == chain(("lim", s), x))
         for i, a in enumerate(m.actions):
             c = self.cands.index(Cand(StepKind.ACTION, a, None))
-            cs.append(Y.fired[i] == z3.Or(X.fired[i], sel == c))
+            cs.append(Y.fired[i] == z3.Or(X.fired[i], sel.is_(c)))
         rule_cands: dict[tuple[int, int], list[int]] = {}
         for c, cand in enumerate(self.cands):
             if cand.kind is StepKind.RULE and cand.node is not None:
@@ -476,9 +502,25 @@ class Encoder:
                 cs.append(Y.st[k][n] == chain(("st", k, n), X.st[k][n]))
                 for i in range(len(kind.locals)):
                     cs.append(Y.loc[k][n][i] == chain(("l", k, n, i), X.loc[k][n][i]))
-                acts = [sel == c for c in rule_cands.get((k, n), [])]
+                acts = [sel.is_(c) for c in rule_cands.get((k, n), [])]
                 cs.append(Y.acted[k][n] == z3.Or(X.acted[k][n], *acts))
         return cs
+
+    def _first_of_equals(self, X: Frame, cand: Cand) -> list[z3.BoolRef]:
+        """Symmetry reduction: of nodes in equal situations, only the first may move.
+
+        Moving another one leads to a permutation of the same state, and nodes are
+        interchangeable, so every multiset-state stays reachable.
+        """
+        if cand.node is None:
+            return []
+        k, n = cand.node
+        out = []
+        for m in range(n):
+            same = [X.st[k][m] == X.st[k][n], X.acted[k][m] == X.acted[k][n]]
+            same += [a == b for a, b in zip(X.loc[k][m], X.loc[k][n])]
+            out.append(z3.Not(z3.And(*same)))
+        return out
 
     def tick(self, X: Frame, Y: Frame) -> list[z3.BoolRef]:
         """X -> Y by a tick: maximal progress, tick blocks, timers, marks cleared."""
