@@ -56,17 +56,21 @@ def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
     out: list[str] = []
     for run in runs:
         m, s = run.model, run.stats
+        bound = run_bound(run)
         if s.complete:
             scope = "exploration complete"
         elif s.bound_hit:
-            scope = f"tick bound {run_bound(run)} hit"
+            scope = f"tick bound {bound} hit" if bound is not None else "tick bound hit"
         else:
             scope = "exploration stopped early"
         out.append(f"{m.file}: protocol {m.name}, {run.engine} engine")
-        out.append(
-            f"{s.states:,} states, {s.tick_states:,} tick states, depth {s.max_depth} ticks, "
-            f"{s.seconds:.2f} s, {scope}"
-        )
+        if run.engine == "symbolic":
+            out.append(f"unrolled to {s.max_depth} ticks, {s.seconds:.2f} s")
+        else:
+            out.append(
+                f"{s.states:,} states, {s.tick_states:,} tick states, depth {s.max_depth} ticks, "
+                f"{s.seconds:.2f} s, {scope}"
+            )
         out.append("")
         table = [
             [r.check.name, kind_text(r.check), result_text(r), "-" if r.ticks is None else r.ticks, _detail(r)]
