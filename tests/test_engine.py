@@ -160,3 +160,19 @@ def test_same_spec_same_trace() -> None:
     a = run_text(FAIR.replace("MOD", ""))
     b = run_text(FAIR.replace("MOD", ""))
     assert [r.trace for r in a.results] == [r.trace for r in b.results]
+
+
+def test_within_runs_beyond_the_bound_count_once_the_graph_is_complete() -> None:
+    # Two tick states (x = 0, 1), complete at depth 1, so the bound of 2 is never hit.
+    # x == 5 never holds: a run of 4 bad ticks exists (ending at tick 4, beyond B = 2),
+    # and with the whole graph explored it is real and reported.
+    text = """
+protocol flip
+var x: 0..5 = 0
+action flip { x = 1 - x }
+check recovers five: x == 5 within 4 ticks
+"""
+    assert verdicts(run_text(text, ticks=2)) == {"five": ("violated", 4)}
+    # with the bound hit (x keeps counting), only runs ending within the bound count
+    counting = text.replace("x = 1 - x", "x = min(x + 1, 4)")
+    assert verdicts(run_text(counting, ticks=2)) == {"five": ("holds_bounded", None)}

@@ -18,6 +18,7 @@ walks of fault-free edges. Traces are rebuilt by re-searching single regions.
 
 from __future__ import annotations
 
+import math
 import time
 import tracemalloc
 from collections import deque
@@ -658,7 +659,9 @@ class _Explorer:
     def _within_run(self, c: _CheckState, first: _Event | None) -> CheckResult | None:
         T = c.check.within
         assert T is not None
-        limit = self.opts.ticks
+        # With the whole graph explored, every run is real and any one is reported (as for
+        # lassos); with the bound hit, runs must end within it (language.md section 7).
+        limit: float = math.inf if self.stats.complete else self.opts.ticks
         if self.error is not None:
             limit = min(limit, self.error.ticks)
         good = c.good

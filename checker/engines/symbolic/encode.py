@@ -14,8 +14,8 @@ stay inside 64 bits).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import z3
 

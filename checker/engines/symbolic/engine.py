@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import z3
 
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Stats, Trace, Verdict
+from checker.engines.symbolic.encode import Encoder, Frame, Sel
 from checker.errors import ModelError
 from checker.model import ir
 from checker.model.evaluate import EvalError
@@ -41,10 +42,10 @@ from checker.model.semantics import (
     Step,
     StepKind,
     apply,
+    candidate_steps,
     canonical,
     check_value,
 )
-from checker.engines.symbolic.encode import Encoder, Frame, Sel
 
 U_CAP = 6
 
@@ -669,21 +670,7 @@ def _eqs(a: Frame, b: Frame) -> list[z3.BoolRef]:
 
 def _failing(model: ir.Model, state: State) -> tuple[Step, str] | None:
     """The first step (in declaration order, the tick last) that raises a model error."""
-    steps: list[Step] = []
-    for rule in model.rules:
-        for sit, _n in state.kinds[rule.kind]:
-            if sit[0] == rule.src and not sit[2]:
-                steps.append(Step(StepKind.RULE, rule.event, rule.name, sit))
-    for action in model.actions:
-        steps.append(Step(StepKind.ACTION, action.event, action.name))
-    for fault in model.faults:
-        if fault.kind is None:
-            steps.append(Step(StepKind.FAULT, fault.event, fault.name))
-        else:
-            for sit, _n in state.kinds[fault.kind]:
-                if sit[0] == fault.src:
-                    steps.append(Step(StepKind.FAULT, fault.event, fault.name, sit))
-    steps.append(TICK)
+    steps = candidate_steps(model, state)
     for st in steps:
         try:
             apply(model, state, st)
