@@ -30,7 +30,7 @@ def _agree(text: str) -> None:
     assert not problems, text + "\n" + "\n".join(problems)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(spec_texts())
 def test_engines_agree_on_random_specs(text: str) -> None:
     _agree(text)
