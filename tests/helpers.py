@@ -39,3 +39,23 @@ def run_text(text: str, engine: str = "explicit", ticks: int = 100, **kw: object
 
 def verdicts(run: RunResult) -> dict[str, tuple[str, int | None]]:
     return {r.check.name: (r.verdict.value, r.ticks) for r in run.results}
+
+
+_TINY = """\
+protocol tiny
+const N = 2
+const CAP = {cap}
+var free: 0..CAP = CAP
+node client count N {{
+  states idle, waiting, done
+  rule ask: idle -> waiting
+  progress rule get: waiting -> done when free > 0 {{ free -= 1 }}
+  retry rule again: waiting -> waiting when free == 0
+}}
+check invariant nonneg: free >= 0
+"""
+
+
+def tiny(*checks: str, cap: int | str = 1, extra: str = "") -> str:
+    """The small two-client spec the command tests share: CAP slots, a retry rule, no_storm."""
+    return _TINY.format(cap=cap) + "".join(c + "\n" for c in checks) + "check no_storm\n" + extra

@@ -7,26 +7,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import tiny
 
 from checker.cli import main
 
 SCHEMAS = Path(__file__).parent / "schemas"
 
-TINY = """\
-protocol tiny
-const N = 2
-const CAP = 1
-var free: 0..CAP = CAP
-node client count N {
-  states idle, waiting, done
-  rule ask: idle -> waiting
-  progress rule get: waiting -> done when free > 0 { free -= 1 }
-  retry rule again: waiting -> waiting when free == 0
-}
-check invariant nonneg: free >= 0
-check reachable all_done: count(done) == N
-check no_storm
-"""
+TINY = tiny('check reachable all_done: count(done) == N')
 
 
 @pytest.fixture

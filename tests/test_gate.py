@@ -6,27 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import tiny
 
 from checker.cli import main
 
-SPEC = """\
-protocol tiny
-const N = 2
-const CAP = {cap}
-var free: 0..CAP = CAP
-node client count N {{
-  states idle, waiting, done
-  rule ask: idle -> waiting
-  progress rule get: waiting -> done when free > 0 {{ free -= 1 }}
-  retry rule again: waiting -> waiting when free == 0
-}}
-check invariant nonneg: free >= 0
-check no_storm
-{extra}"""
-
 
 def spec(cap: int, extra: str = "") -> str:
-    return SPEC.format(cap=cap, extra=extra)
+    return tiny(cap=cap, extra=extra)
 
 
 def git(repo: Path, *args: str) -> str:

@@ -7,26 +7,14 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from helpers import tiny
 
 from checker.cli import main
 from checker.engines.explicit.export import tick_graph
 from checker.errors import UsageError
 from checker.model import load_text
 
-TINY = """\
-protocol tiny
-const N = 2
-const CAP = 1
-var free: 0..CAP = CAP
-node client count N {
-  states idle, waiting, done
-  rule ask: idle -> waiting
-  progress rule get: waiting -> done when free > 0 { free -= 1 }
-  retry rule again: waiting -> waiting when free == 0
-}
-check invariant nonneg: free >= 0
-check no_storm
-"""
+TINY = tiny()
 
 ROOT = Path(__file__).resolve().parent.parent
 

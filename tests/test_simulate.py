@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import tiny
 
 from checker.cli import main
 from checker.commands.simulate import simulate
@@ -12,21 +13,7 @@ from checker.engines.base import replay
 from checker.model import load_text
 from checker.model.semantics import StepKind, apply, initial_state
 
-TINY = """\
-protocol tiny
-const N = 2
-const CAP = 1
-var free: 0..CAP = CAP
-node client count N {
-  states idle, waiting, done
-  rule ask: idle -> waiting
-  progress rule get: waiting -> done when free > 0 { free -= 1 }
-  retry rule again: waiting -> waiting when free == 0
-}
-check invariant nonneg: free >= 0
-check reachable one_done: count(done) >= 1
-check no_storm
-"""
+TINY = tiny('check reachable one_done: count(done) >= 1')
 
 BUMPY = """\
 protocol bumpy

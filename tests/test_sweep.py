@@ -8,24 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import tiny
 
 from checker.cli import main
 from checker.commands.sweep import threshold
 
-TINY = """\
-protocol tiny
-const N = 2
-const CAP = 1
-var free: 0..CAP = CAP
-node client count N {
-  states idle, waiting, done
-  rule ask: idle -> waiting
-  progress rule get: waiting -> done when free > 0 { free -= 1 }
-  retry rule again: waiting -> waiting when free == 0
-}
-check invariant nonneg: free >= 0
-check no_storm
-"""
+TINY = tiny()
 
 
 @pytest.fixture
