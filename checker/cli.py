@@ -142,6 +142,13 @@ def add_check_options(p: argparse.ArgumentParser, specs: bool = True) -> None:
         p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files (.storm)")
     p.add_argument("--engine", choices=["explicit", "symbolic", "both"], default="explicit",
                    help="explicit-state enumeration, Z3 (BMC, lassos, k-induction), or both compared")
+    add_bound_options(p)
+    p.add_argument("--only", action="append", default=[], metavar="CHECK",
+                   help="decide only this check (repeatable)")
+
+
+def add_bound_options(p: argparse.ArgumentParser) -> None:
+    """--ticks, --max-states, --timeout and --set: what bounds and shapes one exploration."""
     p.add_argument("--ticks", type=_positive_int, default=100, metavar="B",
                    help="explore runs of at most B ticks (default 100)")
     p.add_argument("--max-states", type=_positive_int, default=2_000_000, metavar="M",
@@ -150,8 +157,6 @@ def add_check_options(p: argparse.ArgumentParser, specs: bool = True) -> None:
                    help="give up (unknown) after this many seconds per spec")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a constant, e.g. --set N=12 (repeatable)")
-    p.add_argument("--only", action="append", default=[], metavar="CHECK",
-                   help="decide only this check (repeatable)")
 
 
 class _ProgressLine:

@@ -20,7 +20,7 @@ WRITERS = {".dot": to_dot, ".gv": to_dot, ".graphml": to_graphml}
 
 
 def add_parser(sub: Any) -> None:
-    from checker.cli import _positive_float, _positive_int
+    from checker.cli import _positive_int, add_bound_options
 
     p = subparser(
         sub, NAME, "write the tick graph (DOT or GraphML) with storm loops highlighted",
@@ -30,16 +30,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("spec", metavar="SPEC", help="the spec file (.storm)")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="FILE.dot (Graphviz) or FILE.graphml (yEd, Gephi, Cytoscape)")
-    p.add_argument("--ticks", type=_positive_int, default=100, metavar="B",
-                   help="explore runs of at most B ticks (default 100)")
-    p.add_argument("--max-states", type=_positive_int, default=2_000_000, metavar="M",
-                   help="give up beyond M states (default 2,000,000)")
-    p.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
-                   help="give up after this many seconds")
+    add_bound_options(p)
     p.add_argument("--max-vertices", type=_positive_int, default=5_000, metavar="V",
                    help="refuse graphs of more than V tick states (default 5,000)")
-    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a constant, e.g. --set N=12 (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
