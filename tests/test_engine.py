@@ -176,3 +176,46 @@ check recovers five: x == 5 within 4 ticks
     # with the bound hit (x keeps counting), only runs ending within the bound count
     counting = text.replace("x = 1 - x", "x = min(x + 1, 4)")
     assert verdicts(run_text(counting, ticks=2)) == {"five": ("holds_bounded", None)}
+
+
+def test_what_is_found_before_a_limit_is_still_reported() -> None:
+    # A billion nodes: tick 0 alone has more states than the limit, but a witness for
+    # count(b) == 3 is met early in it, and it is real (no earlier tick exists).
+    text = """
+protocol big
+node n count 1000000000 {
+  states a, b
+  retry rule r: a -> a
+  rule s: a -> b
+}
+check reachable three: count(b) == 3
+check no_storm
+"""
+    run = run_text(text, max_states=10_000)
+    got = {r.check.name: (r.verdict, r.ticks) for r in run.results}
+    assert got["three"] == (Verdict.HOLDS, 0)
+    assert got["no_storm"][0] is Verdict.UNKNOWN
+
+
+def test_symbolic_engine_refuses_what_it_cannot_encode_with_unknown() -> None:
+    big = """
+protocol big
+node n count 1000
+{
+  states a
+  retry rule r: a -> a
+}
+check no_storm
+"""
+    run = run_text(big, engine="symbolic", timeout=5)
+    assert [r.verdict for r in run.results] == [Verdict.UNKNOWN]
+    assert "at most 64 nodes" in (run.results[0].reason or "")
+    limits = """
+protocol limits
+var x: 0..5 = 0
+fault f when x < 5 { x += 1 } limit 100000
+check invariant ok: x <= 5
+"""
+    run = run_text(limits, engine="symbolic", timeout=5)
+    assert [r.verdict for r in run.results] == [Verdict.UNKNOWN]
+    assert "at most 512 per tick" in (run.results[0].reason or "")

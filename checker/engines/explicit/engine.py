@@ -397,6 +397,9 @@ class _Explorer:
                 if self.stop_reason:
                     break
             if self.stop_reason:
+                # what was found in the part of this depth that was explored is real, and no
+                # shallower trace exists (every earlier depth was complete): report it
+                self._finish_depth(depth)
                 break
             self._finish_depth(depth)
             self.stats.max_depth = depth

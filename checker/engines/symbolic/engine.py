@@ -59,6 +59,14 @@ CK = ir.CheckKind
 LASSO = (CK.NO_STORM, CK.RECOVERS)
 
 
+MAX_NODES = 64  # nodes over all kinds: the per-node encoding grows with each
+MAX_MICRO = 512  # micro-steps unrolled per tick (nodes with rules + actions + fault limits)
+
+
+class _TooLarge(Exception):
+    """The spec needs more unrolling per tick than the engine will build; the reason says why."""
+
+
 class _Timeout(Exception):
     pass
 
@@ -143,12 +151,19 @@ class _Run:
             self.complete_ok = False
             u = U_CAP
         self.U = u
-        return r + (r + 1) * u
+        micro = r + (r + 1) * u
+        if micro > MAX_MICRO:
+            raise _TooLarge(
+                f"one tick may take up to {micro:,} steps (nodes with rules, actions, fault limits); "
+                f"the symbolic engine unrolls at most {MAX_MICRO} per tick (the explicit engine has no such limit)"
+            )
+        return micro
 
     def add_block(self, k: int) -> None:
         X = self.T[k]
         frames, sels = [X], []
         for j in range(1, self.M + 1):
+            self._remaining_ms()  # building a large block takes time too: honour --timeout
             Y, dom = self.enc.frame(f"{k}.{j}")
             sel = self.enc.sel(f"{k}.{j}")
             self.s.add(*dom)
@@ -304,6 +319,10 @@ class _Run:
     def go(self) -> list[CheckResult]:
         try:
             self._go()
+        except _TooLarge as e:
+            for p in self.pending.values():
+                if not p.done:
+                    self.result(p.check, Verdict.UNKNOWN, reason=str(e))
         except _Timeout:
             secs = self.opts.timeout
             for p in self.pending.values():
@@ -699,6 +718,13 @@ class SymbolicEngine:
 
     def run(self, model: ir.Model, opts: CheckOptions) -> RunResult:
         checks = [c for c in model.checks if not opts.only or c.name in opts.only]
+        nodes = sum(k.count for k in model.kinds)
+        if nodes > MAX_NODES:
+            # every node is encoded on its own: refuse before building anything
+            reason = (f"the symbolic engine encodes each node separately and takes at most {MAX_NODES} "
+                      f"nodes; this spec has {nodes:,} (the explicit engine does not depend on the count)")
+            results = [CheckResult(c, Verdict.UNKNOWN, "symbolic", reason=reason) for c in checks]
+            return RunResult(model, "symbolic", results, Stats())
         run = _Run(model, checks, opts)
         results = run.go()
         return RunResult(model, "symbolic", results, run.stats)
