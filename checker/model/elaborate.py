@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.errors import Span, SpecError, SpecTypeError, UsageError, did_you_mean
+from checker.errors import Span, SpecError, SpecSyntaxError, SpecTypeError, UsageError, did_you_mean
 from checker.model import ir
 from checker.model.evaluate import EvalError, evaluate
 from checker.syntax import ast, parse_spec
@@ -39,8 +39,17 @@ def load_spec(path: str | Path, overrides: Mapping[str, ir.Value] | None = None)
         raise UsageError(f"{path}: no such file" + (f"; {hint}" if hint else "")) from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory, not a spec file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{path}: cannot read: {e}") from None
+    except UnicodeDecodeError as e:
+        raw = p.read_bytes()[: e.start]
+        line = raw.count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n") + 1) + 1
+        err = SpecSyntaxError(
+            f"not a UTF-8 text file: byte 0x{e.object[e.start]:02x} cannot be decoded", Span(str(path), line, col)
+        )
+        err.source_text = p.read_bytes().decode("utf-8", "replace")
+        raise err from None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
     return load_text(text, str(path), overrides)
 
 
