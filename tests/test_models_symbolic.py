@@ -60,3 +60,17 @@ def test_fast_models_are_decided_as_their_header_says(path: Path) -> None:
 @pytest.mark.parametrize("path", [p for p in MODELS if _id(p) not in FAST], ids=_id)
 def test_other_models_never_contradict_within_a_budget(path: Path) -> None:
     _check(path, timeout=60, complete=False)
+
+
+VALID = sorted((ROOT / "tests" / "specs" / "valid").glob("*.storm"))
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_specs_agree_on_both_engines_within_a_small_bound(path: Path) -> None:
+    model = load_spec(path)
+    opts = CheckOptions(ticks=3, timeout=20)
+    explicit = get_engine("explicit").run(model, opts)
+    symbolic = get_engine("symbolic").run(model, opts)
+    for r in (*explicit.results, *symbolic.results):
+        replay(model, r)
+    assert compare(explicit, symbolic) == []
