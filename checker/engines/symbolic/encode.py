@@ -132,8 +132,8 @@ def _mk(var: ir.Var, name: str) -> z3.ExprRef:
 
 def _pyval(var_type: ir.Type, v: z3.ExprRef) -> ir.Value:
     if var_type is ir.Type.BOOL:
-        return z3.is_true(v)
-    return v.as_long()  # type: ignore[attr-defined, no-any-return]
+        return bool(z3.is_true(v))
+    return int(v.as_long())
 
 
 class Encoder:
@@ -244,31 +244,31 @@ class Encoder:
             a = self.expr(e.operand, X, node)
             if e.op == "not":
                 return Term(z3.Not(a.v), a.e)
-            b = None if a.b is None else (-a.b[1], -a.b[0])
+            neg: Bounds = None if a.b is None else (-a.b[1], -a.b[0])
             err = a.e
             if a.b is None or a.b[0] <= INT_MIN:
                 err = _or(err, a.v == INT_MIN)
-            return Term(-a.v, err, b)
+            return Term(-a.v, err, neg)
         if isinstance(e, ir.Ite):
             c = self.expr(e.cond, X, node)
             t = self.expr(e.then, X, node)
             f = self.expr(e.orelse, X, node)
             err = _or(c.e, _and_err(c.v, t.e), _and_err(z3.Not(c.v), f.e))
-            b = None
+            bounds: Bounds = None
             if t.b is not None and f.b is not None:
-                b = (min(t.b[0], f.b[0]), max(t.b[1], f.b[1]))
-            return Term(z3.If(c.v, t.v, f.v), err, b)
+                bounds = (min(t.b[0], f.b[0]), max(t.b[1], f.b[1]))
+            return Term(z3.If(c.v, t.v, f.v), err, bounds)
         if isinstance(e, ir.MinMax):
             args = [self.expr(a, X, node) for a in e.args]
             v = args[0].v
             for a in args[1:]:
                 v = z3.If(a.v < v, a.v, v) if e.fn == "min" else z3.If(a.v > v, a.v, v)
-            b = None
+            bounds = None
             if all(a.b is not None for a in args):
                 los = [a.b[0] for a in args]  # type: ignore[index]
                 his = [a.b[1] for a in args]  # type: ignore[index]
-                b = (min(los), min(his)) if e.fn == "min" else (max(los), max(his))
-            return Term(v, _or(*[a.e for a in args]), b)
+                bounds = (min(los), min(his)) if e.fn == "min" else (max(los), max(his))
+            return Term(v, _or(*[a.e for a in args]), bounds)
         if isinstance(e, ir.CountOf):
             kind = m.kinds[e.kind]
             terms, errs = [], []
@@ -449,7 +449,7 @@ class Encoder:
         """Some step from X raises a model error (the tick included)."""
         hit = X.cache.get(("error",))
         if hit is not None:
-            return hit  # type: ignore[return-value]
+            return hit
         errs = [self.info(X, c).err for c in range(len(self.cands))]
         _, te = self.tick_block(X)
         if te is not None:
@@ -557,7 +557,7 @@ class Encoder:
     def check_term(self, e: ir.Expr, X: Frame) -> tuple[z3.BoolRef, z3.BoolRef]:
         """A check expression's value and its error condition."""
         t = self.expr(e, X, None)
-        return t.v, err_of(t.e)  # type: ignore[return-value]
+        return t.v, err_of(t.e)
 
     def fair_enabled(self, X: Frame, event: ir.Rule | ir.Action) -> z3.BoolRef:
         """The reference's fair_enabled for one event (a guard that raises counts as disabled)."""

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import z3
 
@@ -161,7 +162,8 @@ class _Run:
 
     def add_block(self, k: int) -> None:
         X = self.T[k]
-        frames, sels = [X], []
+        frames: list[Frame] = [X]
+        sels: list[Sel] = []
         for j in range(1, self.M + 1):
             self._remaining_ms()  # building a large block takes time too: honour --timeout
             Y, dom = self.enc.frame(f"{k}.{j}")
@@ -306,7 +308,8 @@ class _Run:
 
     def error_trace(self, mdl: z3.ModelRef, k: int) -> Trace:
         states, steps, _ = self.path(mdl, k, True)
-        i, (step, msg) = self.cut_at(states, steps, lambda s: _failing(self.m, s))  # type: ignore[misc]
+        i, hit = self.cut_at(states, steps, lambda s: _failing(self.m, s))
+        step, msg = cast(tuple[Step, str], hit)
         return Trace(tuple(states[: i + 1]), tuple(steps[:i]), None, step, msg)
 
     def state_trace(self, mdl: z3.ModelRef, k: int, pred: Callable[[State], object]) -> tuple[Trace, object]:
@@ -454,7 +457,7 @@ class _Run:
             return ("value", v) if bool(v) != inv else None
 
         trace, r = self.state_trace(mdl, k, pred)
-        what, val = r  # type: ignore[misc]
+        what, val = cast(tuple[str, object], r)
         if what == "error":
             trace = Trace(trace.states, trace.steps, None, None, str(val))
             self.result(c, Verdict.VIOLATED, trace)
@@ -491,7 +494,7 @@ class _Run:
             c = p.check
             storm = c.kind is CK.NO_STORM
             per_l = []
-            fair = [e for e in (*self.m.rules, *self.m.actions) if e.fair]
+            fair: list[ir.Rule | ir.Action] = [r for r in self.m.rules if r.fair] + [a for a in self.m.actions if a.fair]
             for l in range(k + 1):
                 cs = [z3.Not(self.neq[(l, k + 1)])]
                 for i in range(l, k + 1):
@@ -597,7 +600,7 @@ def _lasso_cover(run: _Run, p: _Pending) -> int:
     (fair events + 2) legs of at most L ticks, after a prefix of at most D ticks.
     """
     assert run.exhausted is not None and p.restricted_len is not None
-    fair = sum(1 for e in (*run.m.rules, *run.m.actions) if e.fair)
+    fair = sum(1 for r in run.m.rules if r.fair) + sum(1 for a in run.m.actions if a.fair)
     return run.exhausted + (fair + 2) * (p.restricted_len + 1)
 
 
