@@ -219,3 +219,16 @@ check invariant ok: x <= 5
     run = run_text(limits, engine="symbolic", timeout=5)
     assert [r.verdict for r in run.results] == [Verdict.UNKNOWN]
     assert "at most 512 per tick" in (run.results[0].reason or "")
+
+
+def test_both_engines_report_a_within_run_past_the_bound_once_the_space_is_exhausted() -> None:
+    text = """
+protocol flip
+var x: 0..5 = 0
+action flip { x = 1 - x }
+check recovers five: x == 5 within 4 ticks
+check recovers one_or_zero: x <= 1 within 4 ticks
+"""
+    for engine in ("explicit", "symbolic"):
+        got = verdicts(run_text(text, engine=engine, ticks=2))
+        assert got == {"five": ("violated", 4), "one_or_zero": ("holds", None)}, engine

@@ -381,9 +381,11 @@ class _Run:
         if self.exhausted is None:
             return False
         D = self.exhausted
-        # after exhaustion: within runs up to D + T (inside the bound), lassos up to their cover
+        # after exhaustion every run is real: within runs up to D + T (past the bound too, as the
+        # explicit engine does with a complete graph, up to the same cap as lassos), lassos up
+        # to their cover
         for p in self.open(CK.WITHIN):
-            if k <= D + (p.check.within or 0) and k <= self.B:
+            if k <= D + (p.check.within or 0) and k <= max(4 * self.B, 50):
                 return True
         for p in self.open(*LASSO):
             if p.lasso is not None:
@@ -583,7 +585,7 @@ class _Run:
                 continue
             if c.kind is CK.REACHABLE:
                 self.result(c, Verdict.UNKNOWN, reason=f"no witness within {B} ticks")
-            elif c.kind is CK.WITHIN and D is not None and D + (c.within or 0) <= B:
+            elif c.kind is CK.WITHIN and D is not None and D + (c.within or 0) <= k - 1:
                 self.result(c, Verdict.HOLDS, reason=f"state space exhausted at depth {D}")
             elif c.kind in LASSO and D is not None and p.restricted_len is not None and k >= _lasso_cover(self, p):
                 self.result(c, Verdict.HOLDS, reason=f"state space exhausted at depth {D}; no fair loop")
