@@ -125,6 +125,18 @@ def _guard_error(err: EvalError, what: str) -> ModelError:
     return ModelError(f"in the guard of {what}: {err.message}")
 
 
+def _require(
+    guard: ir.Expr | None, glob: tuple[ir.Value, ...], loc: Locals | None, pops: list[Population], who: str
+) -> None:
+    """Raise NotEnabled if the guard of `who` is false, ModelError if evaluating it fails."""
+    try:
+        ok = _holds(guard, glob, loc, pops)
+    except EvalError as e:
+        raise _guard_error(e, who) from None
+    if not ok:
+        raise NotEnabled(f"the guard of {who} is false")
+
+
 def tick_allowed(model: ir.Model, state: State) -> bool:
     """Maximal progress: a tick is allowed only when no node rule and no action can step."""
     pops = state.populations()
@@ -159,13 +171,9 @@ def apply(model: ir.Model, state: State, step: Step) -> State:
         i = step.event - len(model.rules)
         if state.fired[i]:
             raise NotEnabled(f"action '{event.name}' already fired this tick")
-        try:
-            ok = _holds(event.guard, state.globals, None, pops)
-        except EvalError as e:
-            raise _guard_error(e, f"action '{event.name}'") from None
-        if not ok:
-            raise NotEnabled(f"the guard of action '{event.name}' is false")
-        glob, _ = _assign(event.updates, model, None, state.globals, None, pops, f"action '{event.name}'")
+        who = f"action '{event.name}'"
+        _require(event.guard, state.globals, None, pops, who)
+        glob, _ = _assign(event.updates, model, None, state.globals, None, pops, who)
         fired = tuple(True if j == i else f for j, f in enumerate(state.fired))
         return State(glob, state.limits, fired, state.kinds)
     if step.kind is StepKind.FAULT:
@@ -177,12 +185,7 @@ def apply(model: ir.Model, state: State, step: Step) -> State:
             limits[event.slot] -= 1
         who = f"fault '{event.name}'"
         if event.kind is None:
-            try:
-                ok = _holds(event.guard, state.globals, None, pops)
-            except EvalError as e:
-                raise _guard_error(e, who) from None
-            if not ok:
-                raise NotEnabled(f"the guard of fault '{event.name}' is false")
+            _require(event.guard, state.globals, None, pops, who)
             glob, _ = _assign(event.updates, model, None, state.globals, None, pops, who)
             return State(glob, tuple(limits), state.fired, state.kinds)
         return _node_step(model, state, step, event, pops, tuple(limits), who, require_unacted=False)
@@ -211,12 +214,7 @@ def _node_step(
         raise NotEnabled(f"{who} starts in '{kind.states[event.src]}', the node is in '{kind.states[s]}'")
     if require_unacted and acted:
         raise NotEnabled(f"the node already acted this tick ({who})")
-    try:
-        ok = _holds(event.guard, state.globals, loc, pops)
-    except EvalError as e:
-        raise _guard_error(e, who) from None
-    if not ok:
-        raise NotEnabled(f"the guard of {who} is false")
+    _require(event.guard, state.globals, loc, pops, who)
     glob, new_loc = _assign(event.updates, model, kind, state.globals, loc, pops, who)
     assert new_loc is not None
     counts[sit] -= 1
