@@ -208,14 +208,9 @@ def run_checks(model: ir.Model, engine: str, opts: CheckOptions) -> RunResult:
         return RunResult(model, engine, [], Stats(complete=True))
     opts = CheckOptions(opts.ticks, opts.max_states, opts.timeout, only, opts.progress, opts.extra)
     if engine == "both":
-        a = get_engine("explicit").run(model, opts)
-        b = get_engine("symbolic").run(model, opts)
-        for run in (a, b):
-            for r in run.results:
-                replay(model, r)
-        from checker.engines.compare import compare
+        from checker.engines.compare import run_both
 
-        problems = compare(a, b)
+        a, _b, problems = run_both(model, opts)
         if problems:
             raise InternalError(
                 "the explicit and symbolic engines disagree on " + model.file + ":\n  " + "\n  ".join(problems)

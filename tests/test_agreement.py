@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker.engines import get_engine
-from checker.engines.base import CheckOptions, replay
-from checker.engines.compare import compare
+from checker.engines.base import CheckOptions
+from checker.engines.compare import run_both
 from checker.model import load_text
 from tests.strategies import spec_texts
 
@@ -21,12 +20,7 @@ TICKS = 3
 def _agree(text: str) -> None:
     model = load_text(text, "<random>")
     opts = CheckOptions(ticks=TICKS, timeout=60)
-    a = get_engine("explicit").run(model, opts)
-    b = get_engine("symbolic").run(model, opts)
-    for run in (a, b):
-        for r in run.results:
-            replay(model, r)
-    problems = compare(a, b)
+    _a, _b, problems = run_both(model, opts)
     assert not problems, text + "\n" + "\n".join(problems)
 
 

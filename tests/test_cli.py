@@ -165,3 +165,10 @@ def test_progress_line_only_when_enabled_and_after_a_second(monkeypatch: pytest.
     silent = cli._ProgressLine(False, off)
     silent(Stats(states=5000, seconds=2.0))
     assert off.getvalue() == ""
+
+
+def test_engine_both_runs_both_and_says_they_agree(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = ROOT / "tests" / "conformance" / "01_simultaneous.storm"
+    code, out, _ = run_cli(["check", str(spec), "--engine", "both", "--quiet"], capsys)
+    assert code == 1  # both_two is violated, on both engines
+    assert "explicit+symbolic (agree)" in out

@@ -9,7 +9,7 @@ same length in ticks.
 
 from __future__ import annotations
 
-from checker.engines.base import CheckResult, RunResult, Verdict
+from checker.engines.base import CheckOptions, CheckResult, RunResult, Verdict, replay
 from checker.model import ir
 
 _COMPLETE = (Verdict.HOLDS, Verdict.VIOLATED)
@@ -68,3 +68,19 @@ def compare(a: RunResult, b: RunResult) -> list[str]:
             if comparable and ra.ticks != rb.ticks:
                 out.append(f"{name}: shortest traces differ in length: {both}")
     return out
+
+
+def run_both(model: ir.Model, opts: CheckOptions) -> tuple[RunResult, RunResult, list[str]]:
+    """Run the explicit and the symbolic engine, replay every trace, and compare them.
+
+    Returns both runs and the disagreements (empty when they agree). A trace that does not
+    replay raises InternalError, as for a single engine.
+    """
+    from checker.engines import get_engine
+
+    a = get_engine("explicit").run(model, opts)
+    b = get_engine("symbolic").run(model, opts)
+    for run in (a, b):
+        for r in run.results:
+            replay(model, r)
+    return a, b, compare(a, b)

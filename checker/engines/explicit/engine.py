@@ -412,9 +412,10 @@ class _Explorer:
                 break
             frontier = nxt
             depth += 1
-        else:
-            pass
-        complete = not self.stop_reason and not self.stats.bound_hit and self.error is None and not frontier_left(self, depth)
+        # complete: nothing stopped us early and every tick state found was explored
+        complete = (
+            not self.stop_reason and not self.stats.bound_hit and self.error is None and all(self.explored)
+        )
         self.stats.complete = complete
         self.stats.states = len(self.seen)
         self.stats.tick_states = sum(self.explored)
@@ -810,7 +811,3 @@ class _Explorer:
         path.reverse()
         return path
 
-
-def frontier_left(ex: _Explorer, depth: int) -> bool:
-    """Whether tick states remain unexplored (exploration stopped early)."""
-    return not all(ex.explored)
