@@ -20,6 +20,7 @@ from checker import __version__
 from checker.commands import COMMANDS as MORE_COMMANDS
 from checker.commands import add_parsers
 from checker.engines import CheckOptions, RunResult, Stats, Verdict, get_engine, replay
+from checker.engines.diagnose import diagnose_run
 from checker.errors import CheckerError, InternalError, SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec
 from checker.report import REPORTERS
@@ -216,10 +217,12 @@ def run_checks(model: ir.Model, engine: str, opts: CheckOptions) -> RunResult:
                 "the explicit and symbolic engines disagree on " + model.file + ":\n  " + "\n  ".join(problems)
             )
         a.engine = "explicit+symbolic (agree)"
+        diagnose_run(a, opts)
         return a
     run = get_engine(engine).run(model, opts)
     for r in run.results:
         replay(model, r)
+    diagnose_run(run, opts)
     return run
 
 
@@ -229,6 +232,8 @@ def exit_code(runs: Sequence[RunResult], strict: bool) -> int:
         return EXIT_VIOLATED
     if Verdict.UNKNOWN in verdicts or (strict and Verdict.HOLDS_BOUNDED in verdicts):
         return EXIT_UNKNOWN
+    if strict and any(r.vacuous is not None for run in runs for r in run.results):
+        return EXIT_UNKNOWN  # a vacuous result proves nothing about the spec
     return EXIT_OK
 
 

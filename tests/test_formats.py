@@ -74,7 +74,9 @@ def test_junit_one_testcase_per_check_with_failures(spec: Path, capsys: pytest.C
     assert cases["nonneg"].find("failure") is None
     fail = cases["no_storm"].find("failure")
     assert fail is not None
-    assert fail.get("message", "").startswith("Retry storm: from tick 2")
+    # one client holds the only slot for good: the other's retries are futile, a shortage
+    assert fail.get("message", "").startswith("Futile retries, a shortage rather than a retry storm: from tick 2")
+    assert fail.get("type") == "violated (futile)"
     assert "fired in the tick" in (fail.text or "")  # the per-tick trace
     assert "again x1" in (fail.text or "")
     assert cases["no_storm"].get("line") == "13"
@@ -157,7 +159,8 @@ def test_sarif_one_result_per_violated_check_at_its_line(spec: Path, capsys: pyt
     assert storm["level"] == "error" and storm["kind"] == "fail"
     assert storm["locations"][0]["physicalLocation"]["region"]["startLine"] == 13
     assert storm["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("tiny.storm")
-    assert "Retry storm" in storm["message"]["text"]
+    assert "Futile retries" in storm["message"]["text"]
+    assert storm["properties"]["diagnosis"]["cause"] == "futile"
     assert "fired in the tick" in storm["message"]["text"]  # the trace
 
 

@@ -77,7 +77,7 @@ def test_a_wrong_expectation_fails_with_the_explanation(pytester: pytest.Pyteste
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([
         "*no_storm: expected holds, got violated null (VIOLATED)*",
-        "*Retry storm: from tick 2 the run repeats forever*",
+        "*Futile retries, a shortage rather than a retry storm: from tick 2 the loop repeats*",
     ])
     assert "Traceback" not in result.stdout.str()
 

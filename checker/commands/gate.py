@@ -3,7 +3,8 @@
 Each spec is read twice: as it is in the working tree, and as it was at GITREF (`git show
 REF:path`, the path taken relative to the repository root). Both are checked with the same
 options. A check regresses when it held at the base (holds, or holds up to the bound) and is
-now violated or unknown, or when it was deleted (a deleted spec deletes all its checks). A
+now violated or unknown, when it held non-vacuously and now holds only vacuously, or when it
+was deleted (a deleted spec deletes all its checks). A
 check new since the base (in a new spec or an old one) is judged as `check` would: a
 violation counts, an unknown does not. Exit 1 on any regression, else 0; 2 on bad input.
 """
@@ -123,6 +124,8 @@ def compare(spec: str, base: RunResult | None, now: RunResult | None) -> SpecGat
             rows.append(Row(name, None, a, a.verdict is Verdict.VIOLATED, note))
         elif b.verdict in HELD and a.verdict not in HELD:
             rows.append(Row(name, b, a, True, ""))
+        elif b.verdict in HELD and b.vacuous is None and a.vacuous is not None:
+            rows.append(Row(name, b, a, True, f"now vacuous: {a.vacuous}"))
         elif b.verdict not in HELD and a.verdict in HELD:
             rows.append(Row(name, b, a, False, "fixed"))
         elif b.verdict is Verdict.VIOLATED and a.verdict is Verdict.VIOLATED:

@@ -77,6 +77,28 @@ class Trace:
         return sum(1 for s in self.steps if s.kind is StepKind.TICK)
 
 
+class StormCause(enum.Enum):
+    """What keeps a storm loop alive, by the retry-free counterfactual (spec/semantics.md)."""
+
+    SUSTAINED = "sustained"  # remove the retries and every fair run recovers
+    FUTILE = "futile"  # from some loop state no progress can ever happen, retries or not
+    MIXED = "mixed"  # neither: progress is possible without retries, but not guaranteed
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The diagnosis of a storm or no-recovery loop: its cause, its intensity, the evidence."""
+
+    cause: StormCause
+    sentence: str  # the one-line explanation, in plain words
+    period: int  # the loop's length in ticks
+    retries_per_tick: tuple[tuple[str, float], ...]  # (retry rule, mean firings per tick of the loop)
+    retrying_nodes: int  # most nodes that fire a retry rule in one tick of the loop
+    recovery_ticks: int | None  # SUSTAINED: without retries, progress within this many ticks
+    witness: Trace | None  # a retry-free run from the loop's entry to the first progress (or E)
+    blocked: tuple[str, ...]  # FUTILE/MIXED: why progress cannot (or need not) happen, in words
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     check: ir.Check
@@ -87,6 +109,8 @@ class CheckResult:
     bound: int | None = None  # the tick bound, for HOLDS_BOUNDED
     reason: str | None = None  # why UNKNOWN, or how HOLDS was proved
     model_error: bool = False  # the trace ends in a model error
+    diagnosis: Diagnosis | None = None  # for a storm or no-recovery lasso: what keeps it alive
+    vacuous: str | None = None  # why a check holds vacuously (its subject never happens)
 
 
 @dataclass
@@ -107,6 +131,8 @@ class RunResult:
     engine: str
     results: list[CheckResult]
     stats: Stats
+    # rules, actions and faults that fire nowhere in the explored space (None: not computed)
+    never_fired: tuple[str, ...] | None = None
 
 
 Progress = Callable[[Stats], None]

@@ -209,7 +209,7 @@ class _Elaborator:
             elif isinstance(d, ast.FaultDecl):
                 self._declare(d.name, "fault")
             elif isinstance(d, ast.CheckDecl):
-                name = d.name or ast.Ident("no_storm", d.span)
+                name = d.name or ast.Ident(_default_name(d), d.span)
                 self._declare(name, "check")
 
     def _check_overrides(self) -> None:
@@ -474,7 +474,7 @@ class _Elaborator:
         return SpecTypeError(f"unknown variable '{name}' in {where}", ident.span, did_you_mean(name, candidates))
 
     def _check(self, d: ast.CheckDecl) -> ir.Check:
-        name = d.name.text if d.name is not None else "no_storm"
+        name = d.name.text if d.name is not None else _default_name(d)
         scope = _Scope(what=f"check '{name}'")
         source = self._check_source(d)
         assuming = None
@@ -502,7 +502,7 @@ class _Elaborator:
             within = int(self._const_value(d.within, f"the 'within' bound of check '{name}'"))
             if within < 0:
                 raise SpecTypeError(f"the 'within' bound of check '{name}' is negative ({within})", _span_of(d.within))
-        return ir.Check(name, kind, expr, assuming, within, d.span, source)
+        return ir.Check(name, kind, expr, assuming, within, d.span, source, sustained=d.sustained)
 
     def _check_source(self, d: ast.CheckDecl) -> str:
         lines = self.text.splitlines()
@@ -515,7 +515,7 @@ class _Elaborator:
         elif d.name is not None:
             rest = rest[len(d.name.text) :]
         else:
-            rest = rest[len("no_storm") :]
+            rest = rest[len(_default_name(d)) :]
         return rest.split("#", 1)[0].strip()
 
     # ---- expressions -------------------------------------------------------------------------
@@ -696,3 +696,8 @@ def _span_of(e: ast.Expr) -> Span:
     if isinstance(e, ast.Binary):
         return _span_of(e.left)
     return e.span
+
+
+def _default_name(d: ast.CheckDecl) -> str:
+    """The name of an unnamed storm check: its keyword."""
+    return "no_retry_storm" if d.sustained else "no_storm"

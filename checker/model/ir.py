@@ -204,6 +204,17 @@ class Check:
     within: int | None
     span: Span
     source: str  # the check's expression as written, for reports
+    # no_storm only: written `no_retry_storm`, violated only by storms the retries sustain
+    sustained: bool = False
+
+    @property
+    def keyword(self) -> str:
+        """The check's kind as written in a spec."""
+        if self.kind is CheckKind.NO_STORM:
+            return "no_retry_storm" if self.sustained else "no_storm"
+        if self.kind is CheckKind.WITHIN:
+            return "recovers"
+        return self.kind.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from checker.engines.base import CheckResult, Trace, Verdict
+from typing import Any
+
+from checker.engines.base import CheckResult, Diagnosis, Trace, Verdict
 from checker.model import ir
 from checker.model.semantics import State, StepKind
 
@@ -112,12 +114,15 @@ def explain(model: ir.Model, r: CheckResult) -> str:
     """One sentence: what the result means for this check."""
     c = r.check
     t = r.trace
+    if r.vacuous is not None and r.verdict in (Verdict.HOLDS, Verdict.HOLDS_BOUNDED):
+        return f"Holds vacuously: {r.vacuous}, so the check says nothing about this spec."
     if r.verdict is Verdict.HOLDS:
         if c.kind is ir.CheckKind.REACHABLE:
             return f"A state with `{c.source}` is reached after {r.ticks} tick(s)."
         return r.reason or "Holds in every reachable state."
     if r.verdict is Verdict.HOLDS_BOUNDED:
-        return f"Nothing violates it within {r.bound} ticks; the tick bound was hit, so this is not a proof."
+        note = f" {r.reason}" if r.reason else ""
+        return f"Nothing violates it within {r.bound} ticks; the tick bound was hit, so this is not a proof.{note}"
     if r.verdict is Verdict.UNKNOWN:
         return f"Unknown: {r.reason}."
     if t is None:
@@ -145,6 +150,8 @@ def explain(model: ir.Model, r: CheckResult) -> str:
             f"from tick {start} to tick {t.ticks}" + (f", assuming {_assumption(c)}" if c.assuming else "") + "."
         )
     assert t.loop_start is not None
+    if r.diagnosis is not None:
+        return r.diagnosis.sentence
     loop_steps = t.steps[t.loop_start :]
     loop_ticks = sum(1 for s in loop_steps if s.kind is StepKind.TICK)
     start_tick = sum(1 for s in t.steps[: t.loop_start] if s.kind is StepKind.TICK)
@@ -182,3 +189,23 @@ def _steady_globals(model: ir.Model, t: Trace) -> str:
         if len(vals) == 1:
             parts.append(f"{var.name} = {value_text(vals.pop())}")
     return ", ".join(parts)
+
+
+def diagnosis_fields(d: Diagnosis) -> dict[str, Any]:
+    """The diagnosis as plain fields, the same in every format (the witness is a trace apart)."""
+    return {
+        "cause": d.cause.value,
+        "sentence": d.sentence,
+        "period_ticks": d.period,
+        "retries_per_tick": {name: rate for name, rate in d.retries_per_tick},
+        "retrying_nodes": d.retrying_nodes,
+        "recovery_ticks": d.recovery_ticks,
+        "blocked": list(d.blocked),
+    }
+
+
+CAUSE_TEXT = {
+    "sustained": "sustained by retries",
+    "futile": "futile retries (a shortage)",
+    "mixed": "mixed",
+}

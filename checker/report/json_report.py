@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker import __version__
-from checker.engines.base import RunResult, Trace
+from checker.engines.base import Diagnosis, RunResult, Trace
 from checker.model import ir
 from checker.model.semantics import State
-from checker.report.explain import explain
+from checker.report.explain import diagnosis_fields, explain
 
 
 def _int(n: int) -> dict[str, str]:
@@ -73,6 +73,14 @@ def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
     return out
 
 
+def _diagnosis(model: ir.Model, d: Diagnosis | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    out = diagnosis_fields(d)
+    out["witness"] = itf_trace(model, d.witness) if d.witness is not None else None
+    return out
+
+
 def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
     specs = []
     for run in runs:
@@ -92,6 +100,8 @@ def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
                 "explanation": explain(m, r),
                 "engine": r.engine,
                 "trace": itf_trace(m, r.trace) if r.trace is not None else None,
+                "vacuous": r.vacuous,
+                "diagnosis": _diagnosis(m, r.diagnosis),
             })
         s = run.stats
         specs.append({
@@ -99,6 +109,7 @@ def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
             "protocol": m.name,
             "engine": run.engine,
             "checks": checks,
+            "never_fired": list(run.never_fired) if run.never_fired is not None else None,
             "stats": {
                 "states": s.states, "tick_states": s.tick_states, "transitions": s.transitions,
                 "max_depth": s.max_depth, "complete": s.complete, "bound_hit": s.bound_hit,

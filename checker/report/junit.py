@@ -67,12 +67,13 @@ def render_junit(runs: Sequence[RunResult], quiet: bool = False) -> str:
             })
             what = f"{r.check.name} ({kind_text(r.check)}): {result_text(r)}"
             if r.verdict is Verdict.VIOLATED:
-                fail = ET.SubElement(case, "failure", {"message": explain(m, r), "type": "violated"})
+                kind = "violated" if r.diagnosis is None else f"violated ({r.diagnosis.cause.value})"
+                fail = ET.SubElement(case, "failure", {"message": explain(m, r), "type": kind})
                 fail.text = f"{what}\n{trace_text(m, r)}\n"
             elif r.verdict is Verdict.UNKNOWN:
                 err = ET.SubElement(case, "error", {"message": r.reason or "unknown", "type": "unknown"})
                 err.text = f"{what}\n{explain(m, r)}\n"
-            elif r.verdict is Verdict.HOLDS_BOUNDED:
+            elif r.verdict is Verdict.HOLDS_BOUNDED or r.vacuous is not None:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"{what}\n{explain(m, r)}\n"
     ET.indent(root, space="  ")

@@ -20,7 +20,7 @@ from typing import Any
 from checker import __version__
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir
-from checker.report.explain import explain
+from checker.report.explain import diagnosis_fields, explain
 from checker.report.junit import trace_text
 from checker.report.text import kind_text, result_text
 
@@ -93,7 +93,9 @@ def _result(model: ir.Model, r: CheckResult) -> dict[str, Any]:
         }],
         "partialFingerprints": {"stormproofCheck/v1": _fingerprint(uri, c.name)},
         "properties": {"verdict": r.verdict.value, "check": c.name, "engine": r.engine,
-                       "ticks": r.ticks, "bound": r.bound, "modelError": r.model_error},
+                       "ticks": r.ticks, "bound": r.bound, "modelError": r.model_error,
+                       "vacuous": r.vacuous,
+                       "diagnosis": diagnosis_fields(r.diagnosis) if r.diagnosis is not None else None},
     }
     return out
 

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir
-from checker.report.explain import Row, cells, columns, explain, fired_text, rows
+from checker.report.explain import CAUSE_TEXT, Row, cells, columns, explain, fired_text, rows
 
 VERDICT_TEXT = {
     Verdict.HOLDS: "holds",
@@ -21,10 +21,14 @@ VERDICT_TEXT = {
 def kind_text(c: ir.Check) -> str:
     if c.kind is ir.CheckKind.WITHIN:
         return f"recovers within {c.within}"
-    return str(c.kind.value)
+    return c.keyword
 
 
 def result_text(r: CheckResult) -> str:
+    if r.vacuous is not None and r.verdict is Verdict.HOLDS:
+        return "holds (vacuous)"
+    if r.vacuous is not None and r.verdict is Verdict.HOLDS_BOUNDED:
+        return f"holds up to {r.bound} ticks (vacuous)"
     if r.verdict is Verdict.HOLDS_BOUNDED:
         return f"holds up to {r.bound} ticks"
     if r.verdict is Verdict.VIOLATED and r.model_error:
@@ -33,6 +37,10 @@ def result_text(r: CheckResult) -> str:
 
 
 def _detail(r: CheckResult) -> str:
+    if r.vacuous is not None and r.verdict in (Verdict.HOLDS, Verdict.HOLDS_BOUNDED):
+        return f"vacuous: {r.vacuous}"
+    if r.diagnosis is not None:
+        return f"lasso: {CAUSE_TEXT[r.diagnosis.cause.value]}"
     if r.verdict is Verdict.UNKNOWN:
         return r.reason or ""
     if r.verdict is Verdict.HOLDS:
@@ -77,6 +85,8 @@ def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
             for r in run.results
         ]
         out.append(tabulate(table, headers=["check", "kind", "result", "ticks", "detail"], tablefmt="simple"))
+        if run.never_fired:
+            out.append(f"never fired anywhere in the explored space: {', '.join(run.never_fired)}")
         for r in run.results:
             if r.trace is None:
                 continue
@@ -104,10 +114,17 @@ def _trace_block(model: ir.Model, r: CheckResult) -> str:
         lines.append("  ↻ marks the tick state where the loop starts; the last row returns to it, and the loop repeats forever.")
     lines.append("  * marks a value that changed since the row above.")
     lines.append(explain(model, r))
+    d = r.diagnosis
+    if d is not None and d.witness is not None:
+        start = sum(1 for s in r.trace.steps[: r.trace.loop_start] if s.kind.value == "tick")
+        goal = "the first progress step" if r.check.kind is ir.CheckKind.NO_STORM else "recovery"
+        lines.append("")
+        lines.append(f"Without the retries, from the loop's entry (tick {start}) to {goal}:")
+        lines.append(render_trace(model, rows(d.witness), offset=start))
     return "\n".join(lines)
 
 
-def render_trace(model: ir.Model, trace_rows: list[Row]) -> str:
+def render_trace(model: ir.Model, trace_rows: list[Row], offset: int = 0) -> str:
     headers = ["tick", "fired in the tick"] + columns(model)
     table = []
     prev: list[str] | None = None
@@ -115,6 +132,9 @@ def render_trace(model: ir.Model, trace_rows: list[Row]) -> str:
         now = cells(model, row.state)
         shown = [v + ("*" if prev is not None and v != p else "") for v, p in zip(now, prev or now)]
         label = row.label
+        if offset:
+            head, _, rest = label.partition(" ")
+            label = f"{int(head) + offset}" + (f" {rest}" if rest else "")
         if row.loop_start:
             label = f"↻ {label}"
         if row.closes_loop:

@@ -188,6 +188,7 @@ class CheckDecl:
     within: Expr | None
     assuming: Expr | None
     span: Span
+    sustained: bool = False  # `no_retry_storm`: only storms the retries sustain violate it
 
 
 @dataclass(frozen=True, slots=True)

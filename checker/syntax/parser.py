@@ -72,6 +72,10 @@ class _Newlines:
             elif kind == "RPAR":
                 if stack and stack[-1] == "paren":
                     stack.pop()
+            elif kind == "NAME" and last == "CHECK" and tok == "no_retry_storm":
+                # an extension of language.md: a keyword only here, so it stays a valid name
+                tok = Token.new_borrow_pos("NO_RETRY_STORM", str(tok), tok)
+                kind = tok.type
             last = kind
             yield tok
 
@@ -352,6 +356,13 @@ class _ToAst(Transformer[Token, Any]):
         span = self._tok_span(name) if name is not None else self._tok_span(kw)
         ident = self._ident(name) if name is not None else None
         return ast.CheckDecl("no_storm", ident, None, None, assuming, span)
+
+    @v_args(meta=True)
+    def no_retry_storm_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:
+        kw, name, assuming = c
+        span = self._tok_span(name) if name is not None else self._tok_span(kw)
+        ident = self._ident(name) if name is not None else None
+        return ast.CheckDecl("no_storm", ident, None, None, assuming, span, sustained=True)
 
     @v_args(meta=True)
     def recovers_check(self, meta: Any, c: list[Any]) -> ast.CheckDecl:

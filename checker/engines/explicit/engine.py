@@ -18,6 +18,7 @@ walks of fault-free edges. Traces are rebuilt by re-searching single regions.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import tracemalloc
@@ -29,7 +30,8 @@ from typing import Any
 
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Stats, Trace, Verdict
 from checker.engines.explicit.compile import compile_block, compile_expr, compile_guard
-from checker.engines.explicit.graph import find_fair_scc, scc_loop
+from checker.engines.diagnose import Budget, OutOfBudget, RetryFreeGraph, diagnose, futile_note
+from checker.engines.explicit.graph import fair_sccs, find_fair_scc, scc_loop
 from checker.errors import ModelError
 from checker.model import ir
 from checker.model import semantics as sem
@@ -75,6 +77,8 @@ class _CheckState:
     candidate: _Event | None = None  # best event at the current depth
     good: set[int] = field(default_factory=set)  # tick states meeting the loop/run condition
     eval_error: _Event | None = None  # first error in the check's own E or A
+    assumed: bool = False  # some tick state satisfies the check's assumption
+    falsified: bool = False  # some tick state has A true and E false (recovers)
 
 
 class ExplicitEngine:
@@ -168,6 +172,7 @@ class _Explorer:
         self.error: _Event | None = None  # the first model error (decided at its depth)
         self.error_candidate: _Event | None = None
         self.stop_reason: str | None = None
+        self.fired_any = 0  # events that fire on some explored step (coverage)
 
     # ---- states --------------------------------------------------------------------------
 
@@ -419,12 +424,13 @@ class _Explorer:
         self.stats.complete = complete
         self.stats.states = len(self.seen)
         self.stats.tick_states = sum(self.explored)
-        results = [self._result(c) for c in self.checks]
+        results = [self._vacuity(c, self._result(c)) for c in self.checks]
         self.stats.seconds = time.perf_counter() - start
         if tracemalloc_started:
             self.stats.peak_memory_mb = tracemalloc.get_traced_memory()[1] / 2**20
             tracemalloc.stop()
-        return RunResult(self.model, "explicit", results, self.stats)
+        never = tuple(e.name for e in self.model.events if not self.fired_any >> e.event & 1)
+        return RunResult(self.model, "explicit", results, self.stats, never_fired=never)
 
     def _all_decided(self) -> bool:
         return not self.tick_checks and all(c.decided is not None for c in self.state_checks)
@@ -471,6 +477,7 @@ class _Explorer:
                 if event < 0:
                     ticks.append((i, nxt))
                     continue
+                self.fired_any |= 1 << event
                 j = pos.get(nxt)
                 if j is None:
                     j = pos[nxt] = len(order)
@@ -558,8 +565,11 @@ class _Explorer:
             if c.eval_error is None:
                 c.eval_error = _Event(depth, steps, tid, T, None, f"evaluating the check: {err.message}")
             return
-        if a and not e:
-            c.good.add(tid)
+        if a:
+            c.assumed = True
+            if not e:
+                c.falsified = True
+                c.good.add(tid)
 
     def _finish_depth(self, depth: int) -> None:
         err = self.error_candidate
@@ -624,10 +634,34 @@ class _Explorer:
             return CheckResult(c.check, Verdict.UNKNOWN, "explicit", reason=self.stop_reason)
         return self._holds(c)
 
-    def _holds(self, c: _CheckState) -> CheckResult:
+    def _holds(self, c: _CheckState, reason: str = "exploration complete") -> CheckResult:
         if self.stats.bound_hit:
-            return CheckResult(c.check, Verdict.HOLDS_BOUNDED, "explicit", bound=self.opts.ticks)
-        return CheckResult(c.check, Verdict.HOLDS, "explicit", reason="exploration complete")
+            return CheckResult(c.check, Verdict.HOLDS_BOUNDED, "explicit", bound=self.opts.ticks,
+                               reason=None if reason == "exploration complete" else reason)
+        return CheckResult(c.check, Verdict.HOLDS, "explicit", reason=reason)
+
+    def _vacuity(self, c: _CheckState, r: CheckResult) -> CheckResult:
+        """Mark a holding check whose subject never happens in the explored space."""
+        if r.verdict not in (Verdict.HOLDS, Verdict.HOLDS_BOUNDED):
+            return r
+        check = c.check
+        why = None
+        if check.assuming is not None and not c.assumed:
+            why = f"the assumption `{_assumption_text(check)}` is false in every reachable tick state"
+        elif check.kind in (ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN) and not c.falsified:
+            why = "its condition holds in every reachable tick state" + (" where the assumption holds" if check.assuming else "")
+        elif check.kind is ir.CheckKind.NO_STORM:
+            ff = 0
+            for out in self.edges:
+                for e in out.values():
+                    if e.ff_mask > 0:
+                        ff |= e.ff_mask
+            retries = [r_.name for r_ in self.model.rules if r_.tag is ir.Tag.RETRY]
+            if not retries:
+                why = "the spec has no retry rule"
+            elif not ff & self.retry_mask:
+                why = f"retry rule{'s' if len(retries) > 1 else ''} {', '.join(retries)} never fire{'' if len(retries) > 1 else 's'} in a fault-free tick"
+        return dataclasses.replace(r, vacuous=why) if why else r
 
     def _lasso(self, c: _CheckState) -> CheckResult | None:
         storm = c.check.kind is ir.CheckKind.NO_STORM
@@ -637,6 +671,39 @@ class _Explorer:
                 mask = e.np_mask if storm else e.ff_mask
                 if mask >= 0 and t2 in c.good and self.explored[t2]:
                     edges.append((t, t2, mask))
+        if storm and c.check.sustained:
+            return self._sustained_lasso(c, edges)
+        return self._lasso_in(c, edges)
+
+    def _sustained_lasso(self, c: _CheckState, edges: list[tuple[int, int, int]]) -> CheckResult | None:
+        """`no_retry_storm`: a storm loop none of whose tick states is futile (diagnose.py)."""
+        loops = fair_sccs(edges, self.retry_mask, self.fair_mask, self.fair_enabled)
+        if not loops:
+            return None
+        inside = sorted({t for scc in loops for t in scc.vertices})
+        budget = Budget(self.opts.max_states, None if self.opts.timeout is None else self._start + self.opts.timeout)
+        graph = RetryFreeGraph(self.model, c.check, budget)
+        try:
+            ids = graph.explore([self._convert(self.tick_list[t]) for t in inside])
+        except OutOfBudget as e:
+            return CheckResult(c.check, Verdict.UNKNOWN, "explicit", reason=f"storm loops found, but {e}")
+        capable = graph.capable()
+        keep = {t for t, v in zip(inside, ids) if v in capable}
+        found = self._lasso_in(c, [(a, b, m) for a, b, m in edges if a in keep and b in keep])
+        if found is not None:
+            return found
+        if self.stop_reason:
+            return None
+        futile = self._lasso_in(c, edges)
+        assert futile is not None and futile.trace is not None
+        try:
+            note = futile_note(self.model, diagnose(self.model, c.check, futile.trace, budget), futile.trace)
+        except OutOfBudget:  # pragma: no cover - the same states were just explored
+            note = "every storm loop is futile: from one of its tick states no progress rule can fire, even without retries"
+        return self._holds(c, note)
+
+    def _lasso_in(self, c: _CheckState, edges: list[tuple[int, int, int]]) -> CheckResult | None:
+        storm = c.check.kind is ir.CheckKind.NO_STORM
         found = find_fair_scc(
             edges,
             required=self.retry_mask if storm else None,
@@ -811,3 +878,6 @@ class _Explorer:
         path.reverse()
         return path
 
+
+def _assumption_text(check: ir.Check) -> str:
+    return check.source.split("assuming", 1)[1].strip() if "assuming" in check.source else "the assumption"
