@@ -33,27 +33,24 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
-def find_fair_scc(
+def fair_sccs(
     edges: Iterable[tuple[int, int, int]],
     required: int | None,
     fair_mask: int,
     fair_enabled: Sequence[int],
-    order_key: Callable[[int], tuple[int, ...]],
-) -> FairScc | None:
-    """Return the first (by its earliest vertex) SCC that holds a fair loop, or None.
+) -> list[FairScc]:
+    """Every SCC of the graph of `edges` (a, b, events fired) that holds a fair loop.
 
     `required`: events of which at least one must fire in the loop, or None when no event
     is required (an empty mask requires the impossible).
     """
     if required is not None and not required:
-        return None
+        return []
     g = nx.DiGraph()
     masks: dict[tuple[int, int], int] = {}
     for a, b, m in edges:
         masks[(a, b)] = masks.get((a, b), 0) | m
         g.add_edge(a, b)
-    best: FairScc | None = None
-    best_key = None
     comps = [c for c in nx.strongly_connected_components(g) if len(c) > 1 or g.has_edge(*(2 * tuple(c)))]
     where = {v: i for i, c in enumerate(comps) for v in c}
     inner_of: list[dict[tuple[int, int], int]] = [{} for _ in comps]
@@ -61,6 +58,7 @@ def find_fair_scc(
         i = where.get(a)
         if i is not None and where.get(b) == i:
             inner_of[i][(a, b)] = m
+    out = []
     for comp, inner in zip(comps, inner_of):
         union = 0
         for m in inner.values():
@@ -72,9 +70,24 @@ def find_fair_scc(
             always &= fair_enabled[v]
         if always & ~union:
             continue
-        key = min(order_key(v) for v in comp)
+        out.append(FairScc(frozenset(comp), inner))
+    return out
+
+
+def find_fair_scc(
+    edges: Iterable[tuple[int, int, int]],
+    required: int | None,
+    fair_mask: int,
+    fair_enabled: Sequence[int],
+    order_key: Callable[[int], tuple[int, ...]],
+) -> FairScc | None:
+    """The first (by its earliest vertex) SCC that holds a fair loop, or None (see `fair_sccs`)."""
+    best: FairScc | None = None
+    best_key = None
+    for scc in fair_sccs(edges, required, fair_mask, fair_enabled):
+        key = min(order_key(v) for v in scc.vertices)
         if best_key is None or key < best_key:
-            best, best_key = FairScc(frozenset(comp), inner), key
+            best, best_key = scc, key
     return best
 
 
