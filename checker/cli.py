@@ -207,7 +207,7 @@ def run_checks(model: ir.Model, engine: str, opts: CheckOptions) -> RunResult:
     only = tuple(n for n in opts.only if any(c.name == n for c in model.checks))
     if opts.only and not only:
         return RunResult(model, engine, [], Stats(complete=True))
-    opts = CheckOptions(opts.ticks, opts.max_states, opts.timeout, only, opts.progress, opts.extra)
+    opts = CheckOptions(opts.ticks, opts.max_states, opts.timeout, only, opts.progress)
     if engine == "both":
         from checker.engines.compare import run_both
 

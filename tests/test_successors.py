@@ -1,7 +1,8 @@
-"""The explicit engine's fast successor function agrees with the reference semantics.
+"""The explicit engine's codec agrees with the reference semantics.
 
-For every state the engine reaches (on the conformance specs, the valid specs and the
-models), its successors, converted, equal the reference's `enabled` + `apply` exactly.
+For every state the codec reaches (on the conformance specs and the valid specs), its
+successors, converted, equal the reference's `enabled` + `apply` exactly, and `from_state`
+inverts `to_state`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.engines import CheckOptions
-from checker.engines.explicit.engine import _Explorer
+from checker.engines.explicit.encoding import Codec
 from checker.errors import ModelError
 from checker.model import load_spec
 from checker.model import semantics as sem
@@ -34,15 +34,17 @@ def _reference(model, state):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_engine_successors_equal_the_reference(path: Path) -> None:
     model = load_spec(path)
-    ex = _Explorer(model, CheckOptions(ticks=6))
-    frontier = [ex.initial()]
+    codec = Codec(model)
+    frontier = [codec.initial()]
+    assert codec.to_state(frontier[0]) == sem.initial_state(model)
     seen = set(frontier)
     checked = 0
     while frontier and checked < 400:
         st = frontier.pop(0)
-        out, errs = ex.successors(st)
-        conv = ex._convert(st)
-        mine = Counter((ex._step(d, conv), ex._convert(n)) for d, n in out)
+        out, errs = codec.successors(st)
+        conv = codec.to_state(st)
+        assert codec.from_state(conv) == st
+        mine = Counter((codec.to_step(d), codec.to_state(n)) for d, n in out)
         ref, ref_errors = _reference(model, conv)
         assert set(mine) == set(ref), path.name
         assert len(errs) == ref_errors

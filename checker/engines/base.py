@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from checker.errors import InternalError, ModelError
@@ -140,12 +140,11 @@ Progress = Callable[[Stats], None]
 
 @dataclass
 class CheckOptions:
-    ticks: int = 100
+    ticks: int | None = 100  # None: no tick bound
     max_states: int = 2_000_000
     timeout: float | None = None
     only: tuple[str, ...] = ()
     progress: Progress | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class Engine(Protocol):

@@ -6,8 +6,9 @@ Storm loops are highlighted: the strongly connected parts of the graph restricte
 fault-free, progress-free edges in which some retry rule fires and no `fair` rule or action
 stays enabled without firing (the loops `no_storm` looks for, whatever a check assumes).
 
-The exploration is the engine's own (`_Explorer`), run until the tick bound with no check
-stopping it early; it refuses, with UsageError, beyond `max_vertices` tick states.
+The exploration is the engine's own search (`search.build`) with no observer, so no check
+stops it early (a model error still ends it at its depth); it refuses, with UsageError,
+beyond `max_vertices` tick states.
 """
 
 from __future__ import annotations
@@ -17,33 +18,12 @@ from typing import Any
 
 import networkx as nx
 
-from checker.engines.base import CheckOptions
-from checker.engines.explicit.engine import ANY, XState, _Explorer
+from checker.engines.explicit.encoding import Codec
+from checker.engines.explicit.graph import fair_sccs
+from checker.engines.explicit.search import Mode, TickGraph, VertexLimit, build
+from checker.engines.explicit.trace import Tracer
 from checker.errors import UsageError
 from checker.model import ir
-
-
-class _TooBig(Exception):
-    pass
-
-
-class _GraphExplorer(_Explorer):
-    """Explore every tick state up to the bound (no check decides early), within a vertex cap."""
-
-    def __init__(self, model: ir.Model, opts: CheckOptions, max_vertices: int) -> None:
-        super().__init__(model, CheckOptions(opts.ticks, opts.max_states, opts.timeout, (), None))
-        self.checks = []
-        self.state_checks = []
-        self.tick_checks = []
-        self.max_vertices = max_vertices
-
-    def _all_decided(self) -> bool:
-        return False
-
-    def _add_tick_state(self, st: XState, depth: int, steps: int, parent: int) -> int:
-        if len(self.tick_list) >= self.max_vertices:
-            raise _TooBig
-        return super()._add_tick_state(st, depth, steps, parent)
 
 
 def _names(model: ir.Model, mask: int) -> list[str]:
@@ -53,23 +33,24 @@ def _names(model: ir.Model, mask: int) -> list[str]:
 def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
                timeout: float | None = None) -> nx.DiGraph:
     """Explore `model` up to `ticks` ticks and return its tick graph with storm loops marked."""
-    ex = _GraphExplorer(model, CheckOptions(ticks, max_states, timeout), max_vertices)
+    codec = Codec(model)
     try:
-        ex.run()
-    except _TooBig:
+        graph = build(codec, ticks=ticks, max_states=max_states, timeout=timeout, max_vertices=max_vertices)
+    except VertexLimit:
         raise UsageError(
             f"the tick graph has more than {max_vertices:,} vertices, more than a graph viewer can open; "
             f"lower --ticks or the constants, or raise --max-vertices"
         ) from None
-    if ex.stop_reason:
-        raise UsageError(f"the tick graph could not be built: {ex.stop_reason}; raise --max-states")
+    if graph.stop_reason:
+        raise UsageError(f"the tick graph could not be built: {graph.stop_reason}; raise --max-states")
     g = nx.DiGraph(protocol=model.name, spec=model.file, ticks_bound=ticks,
-                   bound_hit=ex.stats.bound_hit, model_error=ex.error is not None)
-    storm_v, storm_e = _storm_loops(ex)
+                   bound_hit=graph.bound_hit, model_error=graph.error is not None)
+    storm_v, storm_e = _storm_loops(codec, graph)
+    tracer = Tracer(codec, graph)
     kinds_cols = [(k, s, name) for k, kind in enumerate(model.kinds) for s, name in enumerate(kind.states)]
-    for tid, st in enumerate(ex.tick_list):
-        state = ex._convert(st)
-        attrs: dict[str, Any] = {"depth": ex.depth[tid], "explored": ex.explored[tid], "storm": tid in storm_v,
+    for tid, st in enumerate(graph.vertices):
+        state = codec.to_state(st)
+        attrs: dict[str, Any] = {"depth": graph.depth[tid], "explored": graph.explored[tid], "storm": tid in storm_v,
                                  "initial": tid == 0}
         parts = []
         for k, s, name in kinds_cols:
@@ -79,66 +60,53 @@ def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
         for var, v in zip(model.globals, state.globals):
             attrs[f"var_{var.name}"] = v if isinstance(v, bool) else int(v)
             parts.append(f"{var.name}={'true' if v is True else 'false' if v is False else v}")
-        attrs["label"] = f"t{tid} (tick {ex.depth[tid]})\n" + " ".join(parts)
+        attrs["label"] = f"t{tid} (tick {graph.depth[tid]})\n" + " ".join(parts)
         g.add_node(f"t{tid}", **attrs)
-    for tid, out in enumerate(ex.edges):
+    for tid, out in enumerate(graph.edges):
         for t2, e in sorted(out.items()):
-            fired = _fired(ex, tid, t2)
+            fired = _fired(model, tracer, tid, t2)
             g.add_edge(
                 f"t{tid}", f"t{t2}",
                 fired=fired,
                 steps=e.cost,
-                fault_free=e.ff_mask >= 0,
-                may_fire_fault_free=", ".join(_names(model, max(e.ff_mask, 0))),
+                fault_free=e.ff_mask is not None,
+                may_fire_fault_free=", ".join(_names(model, e.ff_mask or 0)),
                 storm=(tid, t2) in storm_e,
                 label=fired or "-",
             )
     return g
 
 
-def _fired(ex: _Explorer, a: int, b: int) -> str:
+def _fired(model: ir.Model, tracer: Tracer, a: int, b: int) -> str:
     """What fires on a fewest-steps path of one tick from a to b: `claim x2, no_space x1`."""
-    path = ex._realize(ex.tick_list[a], ("tick", ex.tick_list[b]), ANY, None)
+    vs = tracer.graph.vertices
+    path = tracer.realize(vs[a], vs[b], tick=True, mode=Mode.ANY, need=None)
     counts: Counter[str] = Counter()
     order: list[str] = []
     for (event, _k, _s), _st in path:
         if event < 0:
             continue
-        name = ex.model.events[event].name
+        name = model.events[event].name
         if name not in counts:
             order.append(name)
         counts[name] += 1
     return ", ".join(f"{n} x{counts[n]}" for n in order)
 
 
-def _storm_loops(ex: _Explorer) -> tuple[set[int], set[tuple[int, int]]]:
+def _storm_loops(codec: Codec, graph: TickGraph) -> tuple[set[int], set[tuple[int, int]]]:
     """Vertices and edges of the fair retry-without-progress cycles of the tick graph."""
-    h = nx.DiGraph()
-    for t, out in enumerate(ex.edges):
-        for t2, e in out.items():
-            if e.np_mask >= 0 and ex.explored[t2]:
-                h.add_edge(t, t2, mask=e.np_mask)
+    edges = [
+        (t, t2, e.np_mask)
+        for t, out in enumerate(graph.edges)
+        for t2, e in out.items()
+        if e.np_mask is not None and graph.explored[t2]
+    ]
     verts: set[int] = set()
-    edges: set[tuple[int, int]] = set()
-    for comp in nx.strongly_connected_components(h):
-        if len(comp) == 1:
-            (v,) = comp
-            if not h.has_edge(v, v):
-                continue
-        inner = [(a, b, m) for a, b, m in h.edges(data="mask") if a in comp and b in comp]
-        union = 0
-        for _a, _b, m in inner:
-            union |= m
-        if not union & ex.retry_mask:
-            continue
-        always = ex.fair_mask
-        for v in comp:
-            always &= ex.fair_enabled[v]
-        if always & ~union:
-            continue
-        verts |= comp
-        edges |= {(a, b) for a, b, _m in inner}
-    return verts, edges
+    inner: set[tuple[int, int]] = set()
+    for scc in fair_sccs(edges, codec.retry_mask, codec.fair_mask, graph.fair_enabled):
+        verts |= scc.vertices
+        inner |= set(scc.edges)
+    return verts, inner
 
 
 # ---- writers -------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def fair_sccs(
     fair_mask: int,
     fair_enabled: Sequence[int],
 ) -> list[FairScc]:
-    """Every SCC of the graph given by `edges` that holds a fair loop through all its edges.
+    """Every SCC of the graph of `edges` (a, b, events fired) that holds a fair loop.
 
     `required`: events of which at least one must fire in the loop, or None when no event
     is required (an empty mask requires the impossible).
@@ -81,11 +81,14 @@ def find_fair_scc(
     fair_enabled: Sequence[int],
     order_key: Callable[[int], tuple[int, ...]],
 ) -> FairScc | None:
-    """Return the first (by its earliest vertex) SCC that holds a fair loop, or None."""
-    found = fair_sccs(edges, required, fair_mask, fair_enabled)
-    if not found:
-        return None
-    return min(found, key=lambda scc: min(order_key(v) for v in scc.vertices))
+    """The first (by its earliest vertex) SCC that holds a fair loop, or None (see `fair_sccs`)."""
+    best: FairScc | None = None
+    best_key = None
+    for scc in fair_sccs(edges, required, fair_mask, fair_enabled):
+        key = min(order_key(v) for v in scc.vertices)
+        if best_key is None or key < best_key:
+            best, best_key = scc, key
+    return best
 
 
 def scc_loop(

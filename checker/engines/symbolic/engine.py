@@ -33,7 +33,7 @@ import z3
 
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Stats, Trace, Verdict
 from checker.engines.symbolic.encode import Encoder, Frame, Sel
-from checker.errors import ModelError
+from checker.errors import ModelError, UsageError
 from checker.model import ir
 from checker.model.evaluate import EvalError
 from checker.model.semantics import (
@@ -85,7 +85,9 @@ class _Run:
     def __init__(self, model: ir.Model, checks: list[ir.Check], opts: CheckOptions) -> None:
         self.m = model
         self.opts = opts
-        self.B = opts.ticks
+        if opts.ticks is None:
+            raise UsageError("the symbolic engine needs a tick bound: give --ticks")
+        self.B: int = opts.ticks
         self.start = time.monotonic()
         self.deadline = None if opts.timeout is None else self.start + opts.timeout
         self.enc = Encoder(model)
