@@ -99,6 +99,28 @@ class Stats:
     peak_memory_mb: float = 0.0
     bound_hit: bool = False
     complete: bool = False
+    beyond_bound: int = 0  # tick states of depth B + 1 found when the bound was hit
+    established: str = ""  # what a bounded search that is not complete did establish
+    engine: str = ""  # for progress: which engine is running
+    activity: str = ""  # for progress: the check (or proof) being worked on
+    solver_seconds: float = 0.0  # for progress: time spent inside the solver so far
+
+
+Progress = Callable[[Stats], None]
+
+MAX_STATES = 2_000_000  # the default state limit
+TIMEOUT = 300.0  # the default time budget per spec, in seconds, on the command line
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    """How one exploration is bounded: `ticks=None` explores completely (no tick bound)."""
+
+    ticks: int | None = None
+    max_states: int = MAX_STATES
+    timeout: float | None = None
+    only: tuple[str, ...] = ()
+    progress: Progress | None = None
 
 
 @dataclass
@@ -107,19 +129,9 @@ class RunResult:
     engine: str
     results: list[CheckResult]
     stats: Stats
-
-
-Progress = Callable[[Stats], None]
-
-
-@dataclass
-class CheckOptions:
-    ticks: int = 100
-    max_states: int = 2_000_000
-    timeout: float | None = None
-    only: tuple[str, ...] = ()
-    progress: Progress | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    opts: CheckOptions = field(default_factory=CheckOptions)  # what the run was asked to do
+    overrides: tuple[tuple[str, ir.Value], ...] = ()  # the --set values the model was loaded with
+    parts: tuple[RunResult, ...] = ()  # for `--engine both`: each engine's own run
 
 
 class Engine(Protocol):

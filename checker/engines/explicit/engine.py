@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import time
-import tracemalloc
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,7 +163,7 @@ class _Explorer:
         self.seen: set[XState] = set()
         self.cache: dict[XState, Any] = {}
         self.old_cache: dict[XState, Any] = {}
-        self.stats = Stats()
+        self.stats = Stats(engine="explicit")
         self.error: _Event | None = None  # the first model error (decided at its depth)
         self.error_candidate: _Event | None = None
         self.stop_reason: str | None = None
@@ -378,10 +377,6 @@ class _Explorer:
 
     def run(self) -> RunResult:
         start = time.perf_counter()
-        tracemalloc_started = False
-        if not tracemalloc.is_tracing() and self.opts.extra.get("measure_memory"):
-            tracemalloc.start()
-            tracemalloc_started = True
         self._last_progress = start
         self._start = start
         init = self.initial()
@@ -406,9 +401,10 @@ class _Explorer:
             if self.error is not None or self._all_decided():
                 break
             nxt = [t for t in range(len(self.tick_list)) if self.depth[t] == depth + 1]
-            if depth >= bound:
+            if bound is not None and depth >= bound:
                 if nxt:
                     self.stats.bound_hit = True
+                    self.stats.beyond_bound = len(nxt)
                 break
             frontier = nxt
             depth += 1
@@ -421,9 +417,6 @@ class _Explorer:
         self.stats.tick_states = sum(self.explored)
         results = [self._result(c) for c in self.checks]
         self.stats.seconds = time.perf_counter() - start
-        if tracemalloc_started:
-            self.stats.peak_memory_mb = tracemalloc.get_traced_memory()[1] / 2**20
-            tracemalloc.stop()
         return RunResult(self.model, "explicit", results, self.stats)
 
     def _all_decided(self) -> bool:
@@ -665,7 +658,7 @@ class _Explorer:
         assert T is not None
         # With the whole graph explored, every run is real and any one is reported (as for
         # lassos); with the bound hit, runs must end within it (language.md section 7).
-        limit: float = math.inf if self.stats.complete else self.opts.ticks
+        limit: float = math.inf if self.stats.complete or self.opts.ticks is None else self.opts.ticks
         if self.error is not None:
             limit = min(limit, self.error.ticks)
         good = c.good

@@ -31,7 +31,7 @@ class _GraphExplorer(_Explorer):
     """Explore every tick state up to the bound (no check decides early), within a vertex cap."""
 
     def __init__(self, model: ir.Model, opts: CheckOptions, max_vertices: int) -> None:
-        super().__init__(model, CheckOptions(opts.ticks, opts.max_states, opts.timeout, (), None))
+        super().__init__(model, CheckOptions(ticks=opts.ticks, max_states=opts.max_states, timeout=opts.timeout))
         self.checks = []
         self.state_checks = []
         self.tick_checks = []
@@ -50,10 +50,10 @@ def _names(model: ir.Model, mask: int) -> list[str]:
     return [e.name for e in model.events if mask >> e.event & 1]
 
 
-def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
+def tick_graph(model: ir.Model, ticks: int | None, max_states: int, max_vertices: int,
                timeout: float | None = None) -> nx.DiGraph:
     """Explore `model` up to `ticks` ticks and return its tick graph with storm loops marked."""
-    ex = _GraphExplorer(model, CheckOptions(ticks, max_states, timeout), max_vertices)
+    ex = _GraphExplorer(model, CheckOptions(ticks=ticks, max_states=max_states, timeout=timeout), max_vertices)
     try:
         ex.run()
     except _TooBig:
@@ -63,8 +63,10 @@ def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
         ) from None
     if ex.stop_reason:
         raise UsageError(f"the tick graph could not be built: {ex.stop_reason}; raise --max-states")
-    g = nx.DiGraph(protocol=model.name, spec=model.file, ticks_bound=ticks,
+    g = nx.DiGraph(protocol=model.name, spec=model.file,
                    bound_hit=ex.stats.bound_hit, model_error=ex.error is not None)
+    if ticks is not None:  # no tick bound: the graph is complete
+        g.graph["ticks_bound"] = ticks
     storm_v, storm_e = _storm_loops(ex)
     kinds_cols = [(k, s, name) for k, kind in enumerate(model.kinds) for s, name in enumerate(kind.states)]
     for tid, st in enumerate(ex.tick_list):
