@@ -121,19 +121,19 @@ class StormFile(pytest.File):
         return self._results[run]
 
     def _check(self, run: int) -> Any:
-        from checker.cli import _Parser, add_check_options, parse_set, run_checks
-        from checker.engines.base import CheckOptions
+        from checker.commands.options import Parser, add_check_options, check_options, parse_set
+        from checker.engines.run import run_checks
         from checker.errors import CheckerError, SpecError
         from checker.model import load_spec
 
         args = shlex.split(str(self.config.getini("storm_args"))) + self._runs[run]
-        parser = _Parser(prog="# run:", add_help=False)
+        parser = Parser(prog="# run:", add_help=False)
         add_check_options(parser, specs=False)
         try:
             ns = parser.parse_args(args)
-            model = load_spec(self.path, parse_set(ns.set))
-            opts = CheckOptions(ns.ticks, ns.max_states, ns.timeout, tuple(ns.only), None)
-            return run_checks(model, ns.engine, opts)
+            overrides = parse_set(ns.set)
+            model = load_spec(self.path, overrides)
+            return run_checks(model, ns.engine, check_options(ns), overrides)
         except SpecError as e:
             return e.render()
         except CheckerError as e:

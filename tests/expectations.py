@@ -1,14 +1,13 @@
-"""Parse `# expect:` headers: the expected result of each check, per run of a spec."""
+"""`# expect:` headers, read by the pytest plugin's one parser, grouped per run of a spec."""
 
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXPECT = re.compile(r"^#\s*expect:\s*(\S+)\s+(\S+)(?:\s+(\S+))?")
-RUN = re.compile(r"^#\s*run:\s*(.*)$")
+from checker.pytest_plugin import Expect, header
+
 ERROR = re.compile(r"^#\s*expect-error:\s*(\d+):(\d+)\s+(.*)$")
 
 
@@ -19,23 +18,15 @@ class Run:
 
 
 def runs(path: Path) -> list[Run]:
-    """The runs a spec's header asks for: the plain run first, then one per `# run:` line."""
-    out = [Run([])]
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            if line.strip():
-                break
-            continue
-        m = RUN.match(line)
-        if m:
-            out.append(Run(shlex.split(m.group(1))))
-            continue
-        m = EXPECT.match(line)
-        if m:
-            ticks: int | None | str = "any"
-            if m.group(3) is not None:
-                ticks = None if m.group(3) == "null" else int(m.group(3))
-            out[-1].expect[m.group(1)] = (m.group(2), ticks)
+    """The runs a spec's header asks for (the plain run first, then one per `# run:` line)
+    that have expectations; a malformed `# expect:` line fails the caller's test."""
+    args, expects = header(path.read_text(encoding="utf-8"))
+    out = [Run(a) for a in args]
+    for e in expects:
+        if isinstance(e, str):
+            raise ValueError(f"{path}: {e}")  # noqa: TRY004 - a bad header line, not a bad type
+        assert isinstance(e, Expect)
+        out[e.run].expect[e.check] = (e.result, e.ticks)
     return [r for r in out if r.expect]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.cli import parse_set
+from checker.commands.options import parse_set
 from checker.engines import CheckOptions, RunResult, get_engine, replay
 from checker.model import load_spec, load_text
 

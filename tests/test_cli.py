@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from checker.cli import main
-from helpers import ROOT
 
 EBS = ROOT / "models" / "ebs_2011.storm"
 FIXED = ROOT / "models" / "ebs_2011_fixed.storm"
@@ -74,7 +74,13 @@ def test_set_override_changes_the_verdict(capsys: pytest.CaptureFixture[str]) ->
     (["check", str(EBS), "--tick", "3"], "did you mean '--ticks'?"),
     (["gate", str(EBS), "--base", "HEAD", "--quiet"], "'--quiet' is not an option of 'stormproof gate'"),
     (["check", str(EBS), "--ticks", "many"], "whole number"),
-    (["check", str(EBS), "--timeout", "0"], "positive"),
+    (["check", str(EBS), "--timeout", "-1"], "positive"),
+    (["check", str(EBS), "--set", "N=10^29"], "is not an integer"),
+    (["check", str(EBS), "--set", "N=" + str(10**29)], "outside -2**63..2**63-1"),
+    (["check", str(EBS), "--set", "N=" + str(2**63)], "outside -2**63..2**63-1"),
+    (["check", str(EBS), "--set", "N=" + "9" * 5000], "outside -2**63..2**63-1"),
+    (["check", str(EBS), "--set", "N=1__0"], "is not an integer"),
+    (["check", str(EBS), "--ticks", str(2**63)], "at most 2**63-1"),
     (["check", str(EBS), "--engine", "bdd"], "invalid choice"),
     (["chek", str(EBS)], "did you mean 'check'?"),
     (["check", str(ROOT / "models")], "directory"),
@@ -148,27 +154,110 @@ def test_timeout_gives_unknown_with_the_reason(capsys: pytest.CaptureFixture[str
 def test_progress_line_only_when_enabled_and_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
-    from checker import cli
+    from checker.commands import check
     from checker.engines import Stats
 
     clock = [100.0]
-    monkeypatch.setattr(cli.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(check.time, "perf_counter", lambda: clock[0])
     buf = io.StringIO()
-    line = cli._ProgressLine(True, buf)
+    line = check.ProgressLine(True, stream=buf)
     line(Stats(states=10, tick_states=2, max_depth=1, seconds=0.5))
+    line.tick()
     assert buf.getvalue() == ""  # not within the first second
     clock[0] += 2
-    line(Stats(states=5000, tick_states=40, max_depth=3, seconds=2.0))
-    assert "5,000 states, 40 tick states, depth 3, 2,500 states/s" in buf.getvalue()
+    line(Stats(engine="explicit", states=5000, tick_states=40, max_depth=3, seconds=2.0))
+    line.tick()
+    assert "explicit engine, depth 3, 5,000 states, 40 tick states, 2 s" in buf.getvalue()
     line.clear()
     off = io.StringIO()
-    silent = cli._ProgressLine(False, off)
+    silent = check.ProgressLine(False, stream=off)
     silent(Stats(states=5000, seconds=2.0))
+    silent.tick()
     assert off.getvalue() == ""
 
 
-def test_engine_both_runs_both_and_says_they_agree(capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_log_lines_name_engine_check_depth_and_solver_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from checker.commands import check
+    from checker.engines import Stats
+
+    clock = [0.0]
+    monkeypatch.setattr(check.time, "perf_counter", lambda: clock[0])
+    buf = io.StringIO()
+    log = check.ProgressLine(False, log=True, stream=buf)
+    log.spec = "a.storm"
+    log.tick()
+    assert buf.getvalue() == ""  # nothing to say before the engine reports
+    clock[0] = 7.0
+    log(Stats(states=12, tick_states=5, max_depth=4, engine="symbolic", activity="check cp_bounded",
+              solver_seconds=3.25))
+    log.tick()
+    log.tick()
+    lines = buf.getvalue().splitlines()
+    assert lines == ["stormproof: a.storm: symbolic engine, check cp_bounded, depth 4, 12 states, 5 tick states, "
+                     "solver 3.2 s, 7 s, " + lines[0].rsplit(", ", 1)[1]] * 2
+
+
+def test_progress_flag_writes_lines_while_the_symbolic_engine_runs(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker.commands import check
+
+    monkeypatch.setattr(check, "LOG_INTERVAL", 0.02)
+    spec = ROOT / "tests" / "conformance" / "07_timers.storm"
+    code, _, err = run_cli(["check", str(spec), "--engine", "symbolic", "--progress", "--quiet"], capsys)
+    assert code in (0, 1)
+    lines = [ln for ln in err.splitlines() if ln.startswith("stormproof: ")]
+    assert lines, err
+    assert all("symbolic engine" in ln and "depth" in ln and "07_timers.storm" in ln for ln in lines)
+    assert any("check " in ln or "exhaustion" in ln or "model errors" in ln for ln in lines)
+
+
+def test_engine_both_shows_each_verdict_and_who_decided(capsys: pytest.CaptureFixture[str]) -> None:
     spec = ROOT / "tests" / "conformance" / "01_simultaneous.storm"
     code, out, _ = run_cli(["check", str(spec), "--engine", "both", "--quiet"], capsys)
     assert code == 1  # both_two is violated, on both engines
-    assert "explicit+symbolic (agree)" in out
+    assert "explicit and symbolic engines" in out
+    head = next(ln for ln in out.splitlines() if ln.startswith("check"))
+    assert "explicit" in head and "symbolic" in head and "decided" in head
+    assert "agree" in out and "(agree)" not in out
+
+
+def test_check_is_complete_by_default_and_says_when_a_tick_bound_makes_it_bounded(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(["check", str(EBS), "--quiet"], capsys)
+    assert code == 1 and "exploration complete" in out and "no tick bound" in out
+    code, out, _ = run_cli(["check", str(EBS), "--ticks", "8", "--quiet"], capsys)
+    assert code == 0  # the storm lies beyond 8 ticks: bounded holds count as holds...
+    assert "holds up to 8 ticks" in out and "tick bound 8" in out
+    assert "The result is bounded: only runs of at most 8 ticks were explored" in out
+    assert re.search(r"[1-9][\d,]* tick state\(s\) of depth 9 lie beyond the bound", out)
+    assert "Drop --ticks to explore completely" in out
+    code, _, _ = run_cli(["check", str(EBS), "--ticks", "8", "--quiet", "--strict"], capsys)
+    assert code == 3  # ...unless --strict asks for complete results
+
+
+def test_a_tick_bound_that_is_not_reached_gives_a_complete_result(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "50", "--quiet", "--strict"], capsys)
+    assert code == 0 and "no tick state lies beyond the bound of 50 ticks" in out
+    assert "The result is bounded" not in out
+
+
+@pytest.mark.parametrize("engine", ["explicit", "symbolic"])
+@pytest.mark.parametrize("spec", [
+    "protocol big\nconst N = 2**62\nvar x: 0..N = 0\naction up when x < N { x += 1 }\ncheck invariant ok: x >= 0\n",
+    "protocol big\nnode k count 100000000 {\n  states a, b\n  rule go: a -> b\n}\ncheck invariant ok: count(b) >= 0\n",
+])
+def test_huge_constants_and_node_counts_end_unknown_with_a_reason(
+    spec: str, engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "big.storm"
+    path.write_text(spec)
+    code, out, _ = run_cli(["check", str(path), "--engine", engine, "--timeout", "1"], capsys)
+    if code == 0:  # the symbolic engine proves x >= 0 for every N by k-induction
+        assert engine == "symbolic" and "proved by k-induction" in out
+        return
+    assert code == 3
+    assert re.search(r"ok +invariant +unknown .*(timeout after 1 s|at most 64 nodes|state limit)", out), out

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main, run_checks
+from checker.cli import main
+from checker.engines.run import run_checks
 from checker.engines import CheckOptions, Verdict
 from checker.engines.base import RunResult, StormCause
 from checker.model import load_spec, load_text

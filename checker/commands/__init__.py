@@ -1,8 +1,9 @@
-"""The commands beyond `check`: gate, sweep, simulate, graph (part of the CLI layer).
+"""The commands: check, gate, sweep, simulate, graph (the command-line layer, under `cli.py`).
 
-Each module has `add_parser(subparsers)` and `run(args) -> exit code`. They compute and
-render; the text is written by `checker.cli.write_output`. They never import `checker.cli` at
-module level (cli imports this package), only inside functions.
+Each module has `NAME`, `add_parser(subparsers)` and `run(args) -> exit code`. They compute
+and render; they write through `options.write_output`. Their shared option helpers, `--set`
+parsing and exit codes live in `options`; the orchestration they share (`run_checks`) lives
+below them in `checker.engines.run`. Nothing here imports `checker.cli`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from checker.commands import gate, graph, simulate, sweep
+from checker.commands import check, gate, graph, simulate, sweep
 
-_MODULES = (gate, sweep, simulate, graph)
+_MODULES = (check, gate, sweep, simulate, graph)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {m.NAME: m.run for m in _MODULES}
 

@@ -20,8 +20,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from checker.commands.common import subparser, write
-from checker.engines.base import CheckOptions, CheckResult, RunResult, Verdict
+from checker.commands.options import add_check_options, check_only, check_options, parse_set, subparser, write_output
+from checker.engines.base import CheckResult, RunResult, Verdict
+from checker.engines.run import run_checks
 from checker.errors import SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec, load_text
 from checker.report.explain import explain
@@ -32,8 +33,6 @@ HELD = (Verdict.HOLDS, Verdict.HOLDS_BOUNDED)
 
 
 def add_parser(sub: Any) -> None:
-    from checker.cli import add_check_options
-
     p = subparser(
         sub, NAME, "check specs against a git revision and fail only on regressions",
         "Check each spec as it is now and as it was at --base GITREF, with the same options.\n"
@@ -181,8 +180,6 @@ def _load_base(text: str, rel: str, ref: str, overrides: dict[str, ir.Value]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from checker.cli import parse_set, run_checks
-
     overrides = parse_set(args.set)
     cwd = Path.cwd()
     root = repo_root(cwd)
@@ -207,12 +204,8 @@ def run(args: argparse.Namespace) -> int:
         base = _load_base(base_text, rel, args.base, overrides) if base_text is not None else None
         same = exists_now and base_text is not None and base_text == path.read_text(encoding="utf-8")
         loaded.append((spec, base, model, same))
-    names = {c.name for _, b, m, _ in loaded for x in (b, m) if x is not None for c in x.checks}
-    for name in args.only:
-        if name not in names:
-            hint = did_you_mean(name, names)
-            raise UsageError(f"--only {name}: no check of that name" + (f"; {hint}" if hint else ""))
-    opts = CheckOptions(args.ticks, args.max_states, args.timeout, tuple(args.only), None)
+    check_only((c.name for _, b, m, _ in loaded for x in (b, m) if x is not None for c in x.checks), args.only)
+    opts = check_options(args)
     gates = []
     for spec, base, model, same in loaded:
         now_run = run_checks(model, args.engine, opts) if model is not None else None
@@ -222,5 +215,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             base_run = run_checks(base, args.engine, opts) if base is not None else None
         gates.append(compare(spec, base_run, now_run))
-    write(render(gates, args.base))
+    write_output(render(gates, args.base))
     return 1 if any(row.regressed for g in gates for row in g.rows) else 0

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from checker.commands.common import subparser, write
+from checker.commands.options import add_bound_options, parse_set, positive_int, subparser, write_output
 from checker.engines.explicit.export import tick_graph, to_dot, to_graphml
 from checker.errors import UsageError
 from checker.model import load_spec
@@ -20,8 +20,6 @@ WRITERS = {".dot": to_dot, ".gv": to_dot, ".graphml": to_graphml}
 
 
 def add_parser(sub: Any) -> None:
-    from checker.cli import _positive_int, add_bound_options
-
     p = subparser(
         sub, NAME, "write the tick graph (DOT or GraphML) with storm loops highlighted",
         "Explore SPEC with the explicit engine and write its tick graph: one vertex per tick state\n"
@@ -31,13 +29,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="FILE.dot (Graphviz) or FILE.graphml (yEd, Gephi, Cytoscape)")
     add_bound_options(p)
-    p.add_argument("--max-vertices", type=_positive_int, default=5_000, metavar="V",
+    p.add_argument("--max-vertices", type=positive_int, default=5_000, metavar="V",
                    help="refuse graphs of more than V tick states (default 5,000)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from checker.cli import parse_set
-
     suffix = Path(args.output).suffix.lower()
     writer = WRITERS.get(suffix)
     if writer is None:
@@ -45,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
                          "use FILE.dot (Graphviz) or FILE.graphml")
     model = load_spec(args.spec, parse_set(args.set))
     g = tick_graph(model, args.ticks, args.max_states, args.max_vertices, args.timeout)
-    write(writer(g), args.output)
+    write_output(writer(g), args.output)
     storm = sum(1 for _, a in g.nodes(data=True) if a.get("storm"))
-    write(f"{args.output}: {g.number_of_nodes():,} tick states, {g.number_of_edges():,} edges, "
+    write_output(f"{args.output}: {g.number_of_nodes():,} tick states, {g.number_of_edges():,} edges, "
           f"{storm:,} in storm loops\n")
     return 0

@@ -19,7 +19,15 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from checker.commands.common import subparser, write
+from checker.commands.options import (
+    EXIT_OK,
+    EXIT_VIOLATED,
+    check_only,
+    parse_set,
+    positive_int,
+    subparser,
+    write_output,
+)
 from checker.engines.base import CheckResult, Trace, Verdict, replay
 from checker.errors import ModelError, Span, UsageError
 from checker.model import ir, load_spec
@@ -34,8 +42,6 @@ STEPS_PER_TICK = 10_000
 
 
 def add_parser(sub: Any) -> None:
-    from checker.cli import _positive_int
-
     p = subparser(
         sub, NAME, "random runs under the reference semantics, checking invariants on the way",
         "Run SPEC at random: every step is drawn uniformly among the enabled ones (faults and the\n"
@@ -43,9 +49,9 @@ def add_parser(sub: Any) -> None:
         "reported with its run (exit 1). Reproducible: run k uses seed S + k.",
     )
     p.add_argument("spec", metavar="SPEC", help="the spec file (.storm)")
-    p.add_argument("--ticks", type=_positive_int, default=20, metavar="T", help="ticks per run (default 20)")
+    p.add_argument("--ticks", type=positive_int, default=20, metavar="T", help="ticks per run (default 20)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the first run (default 0)")
-    p.add_argument("--runs", type=_positive_int, default=1, metavar="R", help="number of runs (default 1)")
+    p.add_argument("--runs", type=positive_int, default=1, metavar="R", help="number of runs (default 1)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a constant, e.g. --set N=12 (repeatable)")
     p.add_argument("--only", action="append", default=[], metavar="CHECK",
@@ -172,10 +178,8 @@ def render(model: ir.Model, runs: list[Run], ticks: int, checks: list[ir.Check],
 
 
 def run(args: argparse.Namespace) -> int:
-    from checker.cli import check_only, parse_set
-
     model = load_spec(args.spec, parse_set(args.set))
-    check_only([model], args.only)
+    check_only((c.name for c in model.checks), args.only)
     if args.runs == 0:
         raise UsageError("--runs 0: nothing to simulate; ask for at least one run")
     checks = _state_checks(model, args.only)
@@ -185,5 +189,5 @@ def run(args: argparse.Namespace) -> int:
         if r.violation is not None:
             replay(model, r.violation)  # a trace that does not replay is a bug: InternalError
         runs.append(r)
-    write(render(model, runs, args.ticks, checks, args.quiet))
-    return 1 if any(r.violation is not None for r in runs) else 0
+    write_output(render(model, runs, args.ticks, checks, args.quiet))
+    return EXIT_VIOLATED if any(r.violation is not None for r in runs) else EXIT_OK

@@ -26,20 +26,27 @@ from typing import Any
 
 from tabulate import tabulate
 
-from checker.commands.common import subparser, write
-from checker.engines.base import CheckOptions
+from checker.commands.options import (
+    add_check_options,
+    check_only,
+    check_options,
+    exit_code,
+    parse_set,
+    subparser,
+    write_output,
+)
+from checker.engines.base import CheckOptions, Verdict
+from checker.engines.run import run_checks
 from checker.errors import SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec
 
 NAME = "sweep"
 RANGE = re.compile(r"^\s*(\S*?)\s*\.\.\s*(\S*)\s*$")
-HELD = ("holds", "holds_bounded")
+HELD = (Verdict.HOLDS.value, Verdict.HOLDS_BOUNDED.value)
 CELL = {"holds": "holds", "holds_bounded": "bounded", "violated": "VIOLATED", "unknown": "unknown"}
 
 
 def add_parser(sub: Any) -> None:
-    from checker.cli import add_check_options
-
     p = subparser(
         sub, NAME, "check a spec at every point of a grid of constants",
         "Check SPEC at every point of a grid of constants and tabulate the verdicts; for each check,\n"
@@ -122,8 +129,6 @@ Point = tuple[int, ...]
 
 def _check_point(job: tuple[str, dict[str, ir.Value], str, CheckOptions]) -> list[tuple[str, Cell]]:
     """Check one grid point (in a worker process): plain data back, in check order."""
-    from checker.cli import run_checks
-
     path, overrides, engine, opts = job
     model = load_spec(path, overrides)
     result = run_checks(model, engine, opts)
@@ -190,8 +195,6 @@ class Sweep:
 
 
 def run(args: argparse.Namespace) -> int:
-    from checker.cli import EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, check_only, parse_set
-
     params, fixed_items = parse_grid(args.set)
     fixed = parse_set(fixed_items)
     base = load_spec(args.spec, fixed)
@@ -200,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
         if name not in consts:
             hint = did_you_mean(name, consts)
             raise UsageError(f"--set {name}=...: no constant '{name}' in {args.spec}" + (f"; {hint}" if hint else ""))
-    check_only([base], args.only)
+    check_only((c.name for c in base.checks), args.only)
     names = [p for p, _ in params]
     points: list[Point] = list(itertools.product(*(v for _, v in params)))
     jobs = []
@@ -214,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         except UsageError as e:
             raise UsageError(f"{e} (with " + ", ".join(f"{n}={v}" for n, v in zip(names, point)) + ")") from None
-        opts = CheckOptions(args.ticks, args.max_states, args.timeout, tuple(args.only), None)
+        opts = check_options(args)
         jobs.append((args.spec, overrides, args.engine, opts))
     workers = min(args.jobs, len(jobs))
     if workers <= 1:
@@ -226,13 +229,8 @@ def run(args: argparse.Namespace) -> int:
     checks = [c.name for c in base.checks if not args.only or c.name in args.only]
     sweep = Sweep(args.spec, params, fixed, checks, points, cells, _thresholds(params, checks, cells))
     render = {"text": render_text, "json": render_json, "csv": render_csv}[args.format]
-    write(render(sweep), args.output)
-    statuses = [c.status for cs in cells.values() for c in cs.values()]
-    if "violated" in statuses:
-        return EXIT_VIOLATED
-    if "unknown" in statuses:
-        return EXIT_UNKNOWN
-    return EXIT_OK
+    write_output(render(sweep), args.output)
+    return exit_code(Verdict(c.status) for cs in cells.values() for c in cs.values())
 
 
 def _thresholds(params: list[tuple[str, list[int]]], checks: list[str],

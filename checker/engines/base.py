@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 from checker.errors import InternalError, ModelError
@@ -123,6 +123,28 @@ class Stats:
     peak_memory_mb: float = 0.0
     bound_hit: bool = False
     complete: bool = False
+    beyond_bound: int = 0  # tick states of depth B + 1 found when the bound was hit
+    established: str = ""  # what a bounded search that is not complete did establish
+    engine: str = ""  # for progress: which engine is running
+    activity: str = ""  # for progress: the check (or proof) being worked on
+    solver_seconds: float = 0.0  # for progress: time spent inside the solver so far
+
+
+Progress = Callable[[Stats], None]
+
+MAX_STATES = 2_000_000  # the default state limit
+TIMEOUT = 300.0  # the default time budget per spec, in seconds, on the command line
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOptions:
+    """How one exploration is bounded: `ticks=None` explores completely (no tick bound)."""
+
+    ticks: int | None = None
+    max_states: int = MAX_STATES
+    timeout: float | None = None
+    only: tuple[str, ...] = ()
+    progress: Progress | None = None
 
 
 @dataclass
@@ -131,20 +153,11 @@ class RunResult:
     engine: str
     results: list[CheckResult]
     stats: Stats
+    opts: CheckOptions = field(default_factory=CheckOptions)  # what the run was asked to do
+    overrides: tuple[tuple[str, ir.Value], ...] = ()  # the --set values the model was loaded with
+    parts: tuple[RunResult, ...] = ()  # for `--engine both`: each engine's own run
     # rules, actions and faults that fire nowhere in the explored space (None: not computed)
     never_fired: tuple[str, ...] | None = None
-
-
-Progress = Callable[[Stats], None]
-
-
-@dataclass
-class CheckOptions:
-    ticks: int | None = 100  # None: no tick bound
-    max_states: int = 2_000_000
-    timeout: float | None = None
-    only: tuple[str, ...] = ()
-    progress: Progress | None = None
 
 
 class Engine(Protocol):

@@ -9,6 +9,8 @@ same length in ticks.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Verdict, replay
 from checker.model import ir
 
@@ -84,3 +86,38 @@ def run_both(model: ir.Model, opts: CheckOptions) -> tuple[RunResult, RunResult,
         for r in run.results:
             replay(model, r)
     return a, b, compare(a, b)
+
+
+_RANK = {Verdict.HOLDS: 0, Verdict.VIOLATED: 0, Verdict.HOLDS_BOUNDED: 1, Verdict.UNKNOWN: 2}
+
+
+def decided(r: CheckResult) -> bool:
+    """A complete result: holds (proved or exhausted) or violated."""
+    return r.verdict in _COMPLETE
+
+
+def agreement(a: CheckResult, b: CheckResult | None) -> str:
+    """Who decided a check under `--engine both`: 'agree' only where both engines decided."""
+    if b is None:
+        return f"{a.engine} only"
+    if decided(a) and decided(b):
+        return "agree"
+    if decided(a):
+        return f"{a.engine} decided"
+    if decided(b):
+        return f"{b.engine} decided"
+    return "neither decided"
+
+
+def merge(a: RunResult, b: RunResult) -> RunResult:
+    """One run of `--engine both`: per check the decided result (the first engine's on a tie).
+
+    The merged results keep the `engine` of the engine that decided them; `parts` holds both
+    engines' own runs, for reports that show the verdicts side by side.
+    """
+    theirs = {r.check.name: r for r in b.results}
+    results = []
+    for ra in a.results:
+        rb = theirs.get(ra.check.name)
+        results.append(rb if rb is not None and _RANK[rb.verdict] < _RANK[ra.verdict] else ra)
+    return replace(a, engine="both", results=results, parts=(a, b))

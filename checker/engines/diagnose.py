@@ -31,7 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from checker.engines.base import CheckOptions, Diagnosis, RunResult, StormCause, Trace, Verdict
-from checker.engines.explicit.graph import fair_sccs
 from checker.errors import ModelError
 from checker.model import ir
 from checker.model import semantics as sem
@@ -227,6 +226,9 @@ class RetryFreeGraph:
 
     def avoiders(self) -> set[int]:
         """Good vertices from which a fair run never reaches the goal (or a model error is reachable)."""
+        # imported here: the explicit engine's deciders import this module
+        from checker.engines.explicit.graph import fair_sccs
+
         edges = [(u, w, m) for u, vert in enumerate(self.vertices) if vert.good for w, m in self._bad_edges(u)]
         fair = [vert.fair for vert in self.vertices]
         bad = {v for scc in fair_sccs(edges, None, self.fair_mask, fair) for v in scc.vertices}

@@ -1,4 +1,5 @@
-"""The JSON report: per check status, bound, engine and statistics; traces in Apalache's ITF.
+"""The JSON report: the run record, per check status, bound, engine and whether it is complete,
+statistics; traces in Apalache's ITF.
 
 ITF (Informal Trace Format): `vars`, `states` (each with `#meta`), and `loop` for a lasso,
 the index of the state where the loop starts; the trace's last step leads back to it.
@@ -12,10 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from checker import __version__
-from checker.engines.base import Diagnosis, RunResult, Trace
+from checker.engines.base import CheckResult, Diagnosis, RunResult, Trace
 from checker.model import ir
 from checker.model.semantics import State
 from checker.report.explain import diagnosis_fields, explain
+from checker.report.record import check_record, run_record
 
 
 def _int(n: int) -> dict[str, str]:
@@ -73,6 +75,27 @@ def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
     return out
 
 
+def check_json(run: RunResult, r: CheckResult) -> dict[str, Any]:
+    """The JSON object of one check (the one place its fields are built)."""
+    m = run.model
+    return {
+        "name": r.check.name,
+        "kind": r.check.kind.value,
+        "within": r.check.within,
+        "line": r.check.span.line,
+        "status": r.verdict.value,
+        "ticks": r.ticks,
+        "bound": r.bound,
+        "reason": r.reason,
+        "model_error": r.model_error,
+        "explanation": explain(m, r),
+        "trace": itf_trace(m, r.trace) if r.trace is not None else None,
+        "vacuous": r.vacuous,
+        "diagnosis": _diagnosis(m, r.diagnosis),
+        **check_record(run, r),
+    }
+
+
 def _diagnosis(model: ir.Model, d: Diagnosis | None) -> dict[str, Any] | None:
     if d is None:
         return None
@@ -85,34 +108,18 @@ def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
     specs = []
     for run in runs:
         m = run.model
-        checks = []
-        for r in run.results:
-            checks.append({
-                "name": r.check.name,
-                "kind": r.check.kind.value,
-                "within": r.check.within,
-                "line": r.check.span.line,
-                "status": r.verdict.value,
-                "ticks": r.ticks,
-                "bound": r.bound,
-                "reason": r.reason,
-                "model_error": r.model_error,
-                "explanation": explain(m, r),
-                "engine": r.engine,
-                "trace": itf_trace(m, r.trace) if r.trace is not None else None,
-                "vacuous": r.vacuous,
-                "diagnosis": _diagnosis(m, r.diagnosis),
-            })
         s = run.stats
         specs.append({
             "spec": m.file,
             "protocol": m.name,
             "engine": run.engine,
-            "checks": checks,
+            "run": run_record(run),
+            "checks": [check_json(run, r) for r in run.results],
             "never_fired": list(run.never_fired) if run.never_fired is not None else None,
             "stats": {
                 "states": s.states, "tick_states": s.tick_states, "transitions": s.transitions,
                 "max_depth": s.max_depth, "complete": s.complete, "bound_hit": s.bound_hit,
+                "beyond_bound": s.beyond_bound,
             },
         })
     return json.dumps({"stormproof": __version__, "specs": specs}, indent=2, sort_keys=True) + "\n"

@@ -1,14 +1,18 @@
 """The JUnit XML report: one test case per (spec, check), so every CI system can show it.
 
-The shape is the common subset that Jenkins, GitLab, GitHub test reporters and Surefire read:
-`<testsuites>` holding one `<testsuite>` per spec, one `<testcase>` per check. A violated
+It validates against the Surefire/Jenkins `junit-10.xsd` (tests/schemas/), the schema that
+Jenkins, GitLab and most GitHub test reporters accept: `<testsuites>` holding one
+`<testsuite>` per spec (with the spec in `file`), one `<testcase>` per check. A violated
 check is a `<failure>` (message: the one-sentence explanation; body: the per-tick trace);
 an unknown check is an `<error>` (message: the reason), since nothing was decided; a check
-that holds only up to the tick bound passes, with a note in `<system-out>`.
+that holds only up to the tick bound passes, with a note in `<system-out>`. The run record
+(version, engine, constants, `--set`, bound, limits) is in each suite's `<properties>`, and
+every test case says in `<system-out>` whether its result is complete.
 """
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import PurePath
@@ -16,6 +20,7 @@ from pathlib import PurePath
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir
 from checker.report.explain import explain, rows
+from checker.report.record import check_record, run_record
 from checker.report.text import kind_text, render_trace, result_text
 
 
@@ -43,7 +48,32 @@ def classname(model: ir.Model) -> str:
 def _counts(results: Sequence[CheckResult]) -> dict[str, str]:
     failures = sum(r.verdict is Verdict.VIOLATED for r in results)
     errors = sum(r.verdict is Verdict.UNKNOWN for r in results)
-    return {"tests": str(len(results)), "failures": str(failures), "errors": str(errors), "skipped": "0"}
+    return {"tests": str(len(results)), "failures": str(failures), "errors": str(errors)}
+
+
+def _property_value(v: object) -> str:
+    if isinstance(v, str):
+        return v
+    return json.dumps(v, sort_keys=True)
+
+
+def test_case(run: RunResult, r: CheckResult) -> ET.Element:
+    """The `<testcase>` of one check (the one place its contents are built)."""
+    m = run.model
+    case = ET.Element("testcase", {"name": r.check.name, "classname": classname(m)})
+    what = f"{r.check.name} ({kind_text(r.check)}) at {m.file}:{r.check.span.line}: {result_text(r)}"
+    rec = check_record(run, r)
+    facts = ", ".join(f"{k}: {_property_value(v)}" for k, v in rec.items())
+    if r.verdict is Verdict.VIOLATED:
+        kind = "violated" if r.diagnosis is None else f"violated ({r.diagnosis.cause.value})"
+        fail = ET.SubElement(case, "failure", {"message": explain(m, r), "type": kind})
+        fail.text = f"{what}\n{trace_text(m, r)}\n"
+    elif r.verdict is Verdict.UNKNOWN:
+        err = ET.SubElement(case, "error", {"message": r.reason or "unknown", "type": "unknown"})
+        err.text = f"{what}\n{explain(m, r)}\n"
+    out = ET.SubElement(case, "system-out")
+    out.text = f"{what}\n{explain(m, r)}\n{facts}\n"
+    return case
 
 
 def render_junit(runs: Sequence[RunResult], quiet: bool = False) -> str:
@@ -53,28 +83,16 @@ def render_junit(runs: Sequence[RunResult], quiet: bool = False) -> str:
     for run in runs:
         m = run.model
         suite = ET.SubElement(root, "testsuite", {
-            "name": m.file, **_counts(run.results), "time": f"{run.stats.seconds:.3f}",
+            "name": m.file, **_counts(run.results), "skipped": "0", "time": f"{run.stats.seconds:.3f}",
+            "file": m.file,
         })
         props = ET.SubElement(suite, "properties")
         s = run.stats
-        for name, value in (("protocol", m.name), ("engine", run.engine), ("states", str(s.states)),
-                            ("tick_states", str(s.tick_states)), ("complete", str(s.complete).lower())):
-            ET.SubElement(props, "property", {"name": name, "value": value})
+        facts: list[tuple[str, object]] = [("protocol", m.name), *run_record(run).items(),
+                                           ("states", s.states), ("tick_states", s.tick_states)]
+        for name, value in facts:
+            ET.SubElement(props, "property", {"name": name, "value": _property_value(value)})
         for r in run.results:
-            case = ET.SubElement(suite, "testcase", {
-                "name": r.check.name, "classname": classname(m),
-                "file": m.file, "line": str(r.check.span.line),
-            })
-            what = f"{r.check.name} ({kind_text(r.check)}): {result_text(r)}"
-            if r.verdict is Verdict.VIOLATED:
-                kind = "violated" if r.diagnosis is None else f"violated ({r.diagnosis.cause.value})"
-                fail = ET.SubElement(case, "failure", {"message": explain(m, r), "type": kind})
-                fail.text = f"{what}\n{trace_text(m, r)}\n"
-            elif r.verdict is Verdict.UNKNOWN:
-                err = ET.SubElement(case, "error", {"message": r.reason or "unknown", "type": "unknown"})
-                err.text = f"{what}\n{explain(m, r)}\n"
-            elif r.verdict is Verdict.HOLDS_BOUNDED or r.vacuous is not None:
-                out = ET.SubElement(case, "system-out")
-                out.text = f"{what}\n{explain(m, r)}\n"
+            suite.append(test_case(run, r))
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -9,6 +9,7 @@ from tabulate import tabulate
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir
 from checker.report.explain import CAUSE_TEXT, Row, cells, columns, explain, fired_text, rows
+from checker.report.record import bounded, check_record, engines, how_to_complete, run_line, scope
 
 VERDICT_TEXT = {
     Verdict.HOLDS: "holds",
@@ -60,33 +61,56 @@ def _detail(r: CheckResult) -> str:
     return "counterexample"
 
 
+def _table(run: RunResult) -> str:
+    if run.parts:  # --engine both: each engine's verdict side by side, and who decided
+        per = [{x.check.name: x for x in p.results} for p in run.parts]
+        rows_ = []
+        for r in run.results:
+            rec = check_record(run, r)
+            mine = [d.get(r.check.name) for d in per]
+            rows_.append([r.check.name, kind_text(r.check)]
+                         + [result_text(x) if x is not None else "-" for x in mine]
+                         + [rec["decided_by"], "-" if r.ticks is None else r.ticks, _detail(r)])
+        heads = ["check", "kind"] + [p.engine for p in run.parts] + ["decided", "ticks", "detail"]
+        return str(tabulate(rows_, headers=heads, tablefmt="simple"))
+    table = [
+        [r.check.name, kind_text(r.check), result_text(r), "-" if r.ticks is None else r.ticks,
+         "yes" if check_record(run, r)["complete"] else "no", _detail(r)]
+        for r in run.results
+    ]
+    return str(tabulate(table, headers=["check", "kind", "result", "ticks", "complete", "detail"],
+                        tablefmt="simple"))
+
+
+def _summary(run: RunResult) -> list[str]:
+    s = run.stats
+    names = " and ".join(engines(run))
+    out = [f"{run.model.file}: protocol {run.model.name}, {names} engine{'s' if run.parts else ''}"]
+    counted = run.parts[0].stats if run.parts else s
+    if run.engine == "symbolic":
+        out.append(f"unrolled to {s.max_depth} ticks, {s.seconds:.2f} s, {scope(run)}")
+    else:
+        secs = sum(p.stats.seconds for p in run.parts) if run.parts else s.seconds
+        out.append(
+            f"{counted.states:,} states, {counted.tick_states:,} tick states, depth {counted.max_depth} ticks, "
+            f"{secs:.2f} s, {scope(run)}"
+        )
+    out.append(f"run: {run_line(run)}")
+    return out
+
+
 def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
     out: list[str] = []
     for run in runs:
-        m, s = run.model, run.stats
-        bound = run_bound(run)
-        if s.complete:
-            scope = "exploration complete"
-        elif s.bound_hit:
-            scope = f"tick bound {bound} hit" if bound is not None else "tick bound hit"
-        else:
-            scope = "exploration stopped early"
-        out.append(f"{m.file}: protocol {m.name}, {run.engine} engine")
-        if run.engine == "symbolic":
-            out.append(f"unrolled to {s.max_depth} ticks, {s.seconds:.2f} s")
-        else:
-            out.append(
-                f"{s.states:,} states, {s.tick_states:,} tick states, depth {s.max_depth} ticks, "
-                f"{s.seconds:.2f} s, {scope}"
-            )
+        m = run.model
+        out += _summary(run)
         out.append("")
-        table = [
-            [r.check.name, kind_text(r.check), result_text(r), "-" if r.ticks is None else r.ticks, _detail(r)]
-            for r in run.results
-        ]
-        out.append(tabulate(table, headers=["check", "kind", "result", "ticks", "detail"], tablefmt="simple"))
+        out.append(_table(run))
         if run.never_fired:
             out.append(f"never fired anywhere in the explored space: {', '.join(run.never_fired)}")
+        if bounded(run):
+            out.append("")
+            out.append(f"The result is bounded: {scope(run)}. {how_to_complete(run)}")
         for r in run.results:
             if r.trace is None:
                 continue
@@ -96,13 +120,6 @@ def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
             out.append(_trace_block(m, r))
         out.append("")
     return "\n".join(out)
-
-
-def run_bound(run: RunResult) -> int | None:
-    for r in run.results:
-        if r.bound is not None:
-            return r.bound
-    return None
 
 
 def _trace_block(model: ir.Model, r: CheckResult) -> str:

@@ -51,7 +51,10 @@ class ExplicitEngine:
 
 def graph_stats(graph: TickGraph) -> Stats:
     """The run statistics of a search: complete only if no model error cut it short."""
+    beyond = sum(1 for t, d in enumerate(graph.depth) if d == graph.max_depth + 1 and not graph.explored[t])
     return Stats(
+        engine="explicit",
+        beyond_bound=beyond if graph.bound_hit else 0,
         states=graph.states,
         tick_states=sum(graph.explored),
         transitions=graph.transitions,

@@ -43,8 +43,10 @@ def tick_graph(model: ir.Model, ticks: int, max_states: int, max_vertices: int,
         ) from None
     if graph.stop_reason:
         raise UsageError(f"the tick graph could not be built: {graph.stop_reason}; raise --max-states")
-    g = nx.DiGraph(protocol=model.name, spec=model.file, ticks_bound=ticks,
+    g = nx.DiGraph(protocol=model.name, spec=model.file,
                    bound_hit=graph.bound_hit, model_error=graph.error is not None)
+    if ticks is not None:  # no tick bound: the graph is complete
+        g.graph["ticks_bound"] = ticks
     storm_v, storm_e = _storm_loops(codec, graph)
     tracer = Tracer(codec, graph)
     kinds_cols = [(k, s, name) for k, kind in enumerate(model.kinds) for s, name in enumerate(kind.states)]

@@ -33,7 +33,7 @@ import z3
 
 from checker.engines.base import CheckOptions, CheckResult, RunResult, Stats, Trace, Verdict
 from checker.engines.symbolic.encode import Encoder, Frame, Sel
-from checker.errors import ModelError, UsageError
+from checker.errors import ModelError
 from checker.model import ir
 from checker.model.evaluate import EvalError
 from checker.model.semantics import (
@@ -49,6 +49,13 @@ from checker.model.semantics import (
 )
 
 U_CAP = 6
+
+
+def lasso_search_cap(bound: int | None) -> float:
+    """How far past the tick bound lassos and `within` runs are searched once the space is
+    exhausted: 4 B ticks (at least 50), since every such run is real; none without a bound
+    (the lasso cover and D + T are finite, and the time budget applies)."""
+    return float("inf") if bound is None else max(4 * bound, 50)
 
 
 def _solver() -> z3.Solver:
@@ -85,9 +92,7 @@ class _Run:
     def __init__(self, model: ir.Model, checks: list[ir.Check], opts: CheckOptions) -> None:
         self.m = model
         self.opts = opts
-        if opts.ticks is None:
-            raise UsageError("the symbolic engine needs a tick bound: give --ticks")
-        self.B: int = opts.ticks
+        self.B = opts.ticks
         self.start = time.monotonic()
         self.deadline = None if opts.timeout is None else self.start + opts.timeout
         self.enc = Encoder(model)
@@ -105,7 +110,7 @@ class _Run:
         self.exhausted: int | None = None
         self.complete_ok = True  # False when M could not be bounded soundly
         self.error_found = False
-        self.stats = Stats()
+        self.stats = Stats(engine="symbolic")
 
     # ---- solver plumbing ------------------------------------------------------------------
 
@@ -126,12 +131,28 @@ class _Run:
         self.lits += 1
         lit = z3.Bool(f"q!{self.lits}")
         s.add(z3.Implies(lit, f))
+        self._progress()
+        t0 = time.monotonic()
         r = s.check(lit)
+        self.stats.solver_seconds += time.monotonic() - t0
         if r == z3.sat:
             return s.model()
         if r == z3.unknown:
             raise _Timeout()
         return None
+
+    def _progress(self) -> None:
+        if self.opts.progress is None:
+            return
+        self.stats.max_depth = max(0, len(self.T) - 1)
+        self.stats.tick_states = len(self.T)
+        self.stats.states = len(self.T) + sum(len(b) - 1 for b in self.blocks)
+        self.stats.seconds = time.monotonic() - self.start
+        self.opts.progress(self.stats)
+
+    def doing(self, what: str) -> None:
+        """Say what the solver is working on (for progress lines)."""
+        self.stats.activity = what
 
     def name(self, key: tuple[object, ...], f: z3.BoolRef) -> z3.BoolRef:
         """A named boolean equal to f (keeps repeated lasso formulas small)."""
@@ -341,8 +362,18 @@ class _Run:
         self.stats.max_depth = max(0, len(self.T) - 1)
         self.stats.tick_states = len(self.T)
         self.stats.complete = self.exhausted is not None
-        self.stats.bound_hit = self.exhausted is None
+        # The bound is hit only when a tick state of depth B + 1 exists (language.md section 7);
+        # unrolling shows paths, not depths, so this engine never claims it. Say instead what
+        # was established: how deep BMC searched, and that longer loop-free paths exist.
+        self.stats.bound_hit = False
+        self._establish()
         return [self.results[n] for n in self.order]
+
+    def _establish(self) -> None:
+        if self.exhausted is None and self.B is not None and len(self.T) > self.B + 1:
+            self.stats.established = (
+                f"every run of at most {self.B} ticks searched; loop-free paths longer than {self.B} ticks "
+                f"exist, so tick states beyond depth {self.B} were not excluded")
 
     def open(self, *kinds: ir.CheckKind) -> list[_Pending]:
         return [p for p in self.pending.values() if not p.done and p.check.kind in kinds]
@@ -378,22 +409,21 @@ class _Run:
         self._finish(k)
 
     def _continue(self, k: int) -> bool:
-        if k <= self.B and self.exhausted is None:
-            return True
         if self.exhausted is None:
-            return False
+            return self.B is None or k <= self.B
         D = self.exhausted
+        cap = lasso_search_cap(self.B)
         # after exhaustion every run is real: within runs up to D + T (past the bound too, as the
         # explicit engine does with a complete graph, up to the same cap as lassos), lassos up
         # to their cover
         for p in self.open(CK.WITHIN):
-            if k <= D + (p.check.within or 0) and k <= max(4 * self.B, 50):
+            if k <= D + (p.check.within or 0) and k <= cap:
                 return True
         for p in self.open(*LASSO):
             if p.lasso is not None:
                 continue
             if p.restricted_len is None or k + 1 <= _lasso_cover(self, p):
-                if k <= max(4 * self.B, 50):
+                if k <= cap:
                     return True
         return False
 
@@ -402,6 +432,7 @@ class _Run:
             c = p.check
             if p.lasso is not None:
                 continue
+            self.doing(f"check {c.name}")
             mdl = self.ask(self.ea_error(c, k))
             if mdl is not None:
                 states, steps, _ = self.path(mdl, k, False)
@@ -421,10 +452,12 @@ class _Run:
         frames = self.blocks[k]
         err_mdl = None
         if not self.error_found:
+            self.doing("model errors")
             err_f = z3.Or(*[self.enc.error(X) for X in frames])
             err_mdl = self.ask(err_f)
         for p in self.open(CK.INVARIANT, CK.REACHABLE):
             c = p.check
+            self.doing(f"check {c.name}")
             assert c.expr is not None
             terms = [self.enc.check_term(c.expr, X) for X in frames]
             if c.kind is CK.INVARIANT:
@@ -496,6 +529,7 @@ class _Run:
             if p.lasso is not None:
                 continue
             c = p.check
+            self.doing(f"check {c.name} (lassos)")
             storm = c.kind is CK.NO_STORM
             per_l = []
             fair: list[ir.Rule | ir.Action] = [r for r in self.m.rules if r.fair] + [a for a in self.m.actions if a.fair]
@@ -545,6 +579,7 @@ class _Run:
             p.restricted_len = k + 1
 
     def _exhaustion(self, k: int) -> None:
+        self.doing("exhaustion proof")
         n = k + 2
         f = z3.And(*[self.neq[(i, j)] for i in range(n) for j in range(i + 1, n)]) if n > 1 else z3.BoolVal(True)
         if self.ask(f) is not None:
@@ -561,6 +596,7 @@ class _Run:
         for p in self.open(CK.INVARIANT, CK.REACHABLE):
             if p.induction is None:
                 continue
+            self.doing(f"check {p.check.name} (k-induction)")
             try:
                 K = p.induction.step(k)
             except _Timeout:
@@ -575,6 +611,7 @@ class _Run:
                     self.result(p.check, Verdict.VIOLATED, reason=f"unreachable: proved by k-induction at k={K}")
 
     def _finish(self, k: int) -> None:
+        self._establish()
         B = self.B
         D = self.exhausted
         for p in self.pending.values():
@@ -585,14 +622,16 @@ class _Run:
                 self.results[c.name] = p.lasso
                 p.done = True
                 continue
-            if c.kind is CK.REACHABLE:
-                self.result(c, Verdict.UNKNOWN, reason=f"no witness within {B} ticks")
-            elif c.kind is CK.WITHIN and D is not None and D + (c.within or 0) <= k - 1:
+            if c.kind is CK.WITHIN and D is not None and D + (c.within or 0) <= k - 1:
                 self.result(c, Verdict.HOLDS, reason=f"state space exhausted at depth {D}")
             elif c.kind in LASSO and D is not None and p.restricted_len is not None and k >= _lasso_cover(self, p):
                 self.result(c, Verdict.HOLDS, reason=f"state space exhausted at depth {D}; no fair loop")
+            elif B is None:  # an unbounded search that ends undecided: say how far it got
+                self.result(c, Verdict.UNKNOWN, reason=f"stopped after {max(0, k - 1)} ticks without a proof")
+            elif c.kind is CK.REACHABLE:
+                self.result(c, Verdict.UNKNOWN, reason=f"no witness within {B} ticks", bound=B)
             else:
-                self.result(c, Verdict.HOLDS_BOUNDED, bound=B)
+                self.result(c, Verdict.HOLDS_BOUNDED, bound=B, reason=self.stats.established or None)
 
 
 def _lasso_cover(run: _Run, p: _Pending) -> int:
