@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.engines.run import run_checks
 from checker.engines import CheckOptions, Verdict
 from checker.engines.base import RunResult, StormCause
+from checker.engines.run import run_checks
 from checker.model import load_spec, load_text
 from checker.model import semantics as sem
 

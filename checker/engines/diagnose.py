@@ -29,6 +29,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from checker.engines.base import CheckOptions, Diagnosis, RunResult, StormCause, Trace, Verdict
 from checker.errors import ModelError
@@ -36,7 +37,6 @@ from checker.model import ir
 from checker.model import semantics as sem
 from checker.model.counterfactual import without_retries
 from checker.model.evaluate import EvalError, evaluate
-
 
 _Want = Callable[[sem.Step, sem.State], bool]
 
@@ -295,17 +295,16 @@ class RetryFreeGraph:
         if goal is None:
             return None
         chain = []
-        u: int | None = goal
-        while u is not None:
-            chain.append(u)
-            u = parent[u]
+        at: int | None = goal
+        while at is not None:
+            chain.append(at)
+            at = parent[at]
         chain.reverse()
         states = [self.vertices[chain[0]].state]
         steps: list[sem.Step] = []
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             target = self.vertices[b].state
-            for step, s2 in self._region_path(self.vertices[a].state, lambda st, s2: st.kind is sem.StepKind.TICK
-                                              and s2 == target):
+            for step, s2 in self._region_path(self.vertices[a].state, _tick_into(target)):
                 steps.append(step)
                 states.append(s2)
         if not self.recovers:
@@ -340,6 +339,11 @@ class RetryFreeGraph:
                     parent[s2] = (s, step)
                     queue.append(s2)
         raise AssertionError("a retry-free tick could not be rebuilt")  # pragma: no cover
+
+
+def _tick_into(target: sem.State) -> _Want:
+    """Accept the tick step that leads to `target`."""
+    return lambda step, state: step.kind is sem.StepKind.TICK and state == target
 
 
 def _mask(events: frozenset[int]) -> int:
@@ -576,10 +580,8 @@ def diagnose(model: ir.Model, check: ir.Check, trace: Trace, budget: Budget) -> 
         blocked = tuple(_blocked_words(g, futile[0]))
     elif open_:
         cause = StormCause.MIXED
-        blocked = (
-            "without the retries progress can still happen from every tick state of the loop, "
-            "but a fair schedule can also avoid it forever from some of them",
-        )
+        blocked = (("without the retries progress can still happen from every tick state of the loop, "
+                    "but a fair schedule can also avoid it forever from some of them"),)
     else:
         cause = StormCause.SUSTAINED
         blocked = ()

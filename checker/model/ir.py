@@ -214,7 +214,7 @@ class Check:
             return "no_retry_storm" if self.sustained else "no_storm"
         if self.kind is CheckKind.WITHIN:
             return "recovers"
-        return self.kind.value
+        return str(self.kind.value)
 
 
 @dataclass(frozen=True, slots=True)

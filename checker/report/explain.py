@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-
 from typing import Any
 
 from checker.engines.base import CheckResult, Diagnosis, Trace, Verdict

@@ -198,7 +198,6 @@ class Decider:
 
     def _lasso(self, c: _Check, graph: TickGraph) -> CheckResult | None:
         storm = c.check.kind is ir.CheckKind.NO_STORM
-        codec = self.codec
         edges = []
         for t in sorted(c.good):
             for t2, e in graph.edges[t].items():
