@@ -77,6 +77,24 @@ class Trace:
         return sum(1 for s in self.steps if s.kind is StepKind.TICK)
 
 
+class StormCause(enum.Enum):
+    SUSTAINED = "sustained"  # remove the retries and every fair run recovers
+    FUTILE = "futile"  # from some loop state no progress can ever happen, retries or not
+    MIXED = "mixed"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    cause: StormCause
+    sentence: str  # the one-line explanation, plain words
+    period: int  # the loop's length in ticks
+    retries_per_tick: tuple[tuple[str, float], ...]  # (retry rule, mean firings per tick of the loop)
+    retrying_nodes: int  # most nodes that fire a retry rule in one loop tick
+    recovery_ticks: int | None  # SUSTAINED: without retries, progress within this many ticks
+    witness: Trace | None  # retry-free run from the loop's entry (states of the same layout)
+    blocked: tuple[str, ...]  # FUTILE/MIXED: why progress cannot happen, in words
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     check: ir.Check
@@ -87,6 +105,8 @@ class CheckResult:
     bound: int | None = None  # the tick bound, for HOLDS_BOUNDED
     reason: str | None = None  # why UNKNOWN, or how HOLDS was proved
     model_error: bool = False  # the trace ends in a model error
+    diagnosis: Diagnosis | None = None  # why a storm lasts (no_storm violations)
+    vacuous: str | None = None  # why the check holds vacuously
 
 
 @dataclass
@@ -107,6 +127,7 @@ class RunResult:
     engine: str
     results: list[CheckResult]
     stats: Stats
+    never_fired: tuple[str, ...] = ()  # rules, actions and faults that fire nowhere
 
 
 Progress = Callable[[Stats], None]
