@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import networkx as nx
 
@@ -153,3 +154,72 @@ def scc_loop(
         cur = b
     walk(v0)
     return hops
+
+
+# ---- the quotient of a tick graph, for pictures of real models ----------------------------
+
+
+def _view_key(attrs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What a vertex's picture shows: its node count per state and its globals."""
+    return tuple((k, v) for k, v in attrs.items() if k.startswith(("count_", "var_")))
+
+
+def _tid(v: str) -> int:
+    return int(v[1:])
+
+
+def quotient(g: nx.DiGraph) -> nx.DiGraph:
+    """The condensation of `g` after merging tick states that look the same, storm parts marked.
+
+    `g` is a tick graph (`export.tick_graph`). First, tick states with the same node count per
+    state and the same globals are merged into one view (node locals and the remaining fault
+    limits are forgotten: an edge between views says that some tick state of one reaches some
+    tick state of the other in one tick). Then each strongly connected component of the merged
+    graph becomes one vertex `c0, c1, ...`, numbered by their earliest tick state. Without the
+    merge, the condensation of a model whose locals or limits only grow (ebs_2011: 1,595 tick
+    states, all their own component) would be the graph itself. A component is a storm component
+    when one of its tick states lies on a storm loop of `g` (exact, not merged): `storm_states`
+    counts them, `size` counts all its tick states.
+    """
+    order = sorted(g.nodes, key=_tid)
+    view_of: dict[str, int] = {}
+    first: dict[tuple[tuple[str, Any], ...], int] = {}
+    for v in order:
+        view_of[v] = first.setdefault(_view_key(g.nodes[v]), len(first))
+    merged = nx.DiGraph()
+    merged.add_nodes_from(range(len(first)))
+    for u, v in g.edges:
+        merged.add_edge(view_of[u], view_of[v])
+    comps = sorted((sorted(c) for c in nx.strongly_connected_components(merged)), key=lambda c: c[0])
+    comp_of = {view: i for i, c in enumerate(comps) for view in c}
+    members: list[list[str]] = [[] for _ in comps]
+    for v in order:
+        members[comp_of[view_of[v]]].append(v)
+    q = nx.DiGraph(**g.graph, quotient=True, tick_states=g.number_of_nodes(), views=len(first))
+    for i, (views, ms) in enumerate(zip(comps, members)):
+        attrs = [g.nodes[v] for v in ms]
+        storm = sum(1 for a in attrs if a.get("storm"))
+        depths = sorted({a["depth"] for a in attrs})
+        rep = attrs[0]["label"].split("\n", 1)[-1]
+        ticks = f"tick {depths[0]}" if len(depths) == 1 else f"ticks {depths[0]}-{depths[-1]}"
+        cyclic = len(views) > 1 or merged.has_edge(views[0], views[0])
+        head = f"c{i}: {len(ms):,} tick state{'s' if len(ms) != 1 else ''} ({ticks})"
+        if len(views) > 1:
+            head += f", {len(views)} views"
+        lines = [head, rep + (f"\n+ {len(views) - 1} more" if len(views) > 1 else "")]
+        if storm:
+            lines.append(f"STORM: {storm:,} in storm loops")
+        q.add_node(f"c{i}", label="\n".join(lines), size=len(ms), views=len(views), storm=storm > 0,
+                   storm_states=storm, cyclic=cyclic, initial=any(a.get("initial") for a in attrs),
+                   explored=all(a.get("explored") for a in attrs), members=" ".join(ms))
+    across: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for u, v in sorted(g.edges, key=lambda e: (_tid(e[0]), _tid(e[1]))):
+        a, b = comp_of[view_of[u]], comp_of[view_of[v]]
+        if a != b:
+            across.setdefault((a, b), []).append((u, v))
+    for (a, b), edges in sorted(across.items()):
+        first_fired = g.edges[edges[0]].get("fired") or "-"
+        label = first_fired if len(edges) == 1 else f"{first_fired} (+{len(edges) - 1} more)"
+        q.add_edge(f"c{a}", f"c{b}", label=label, ticks=len(edges), storm=False,
+                   fault_free=any(g.edges[e].get("fault_free") for e in edges))
+    return q
