@@ -21,6 +21,8 @@ ONLY_HERE = {
     "z3": ("checker/engines/symbolic/",),
     "networkx": ("checker/engines/explicit/graph.py", "checker/engines/explicit/export.py"),
     "tabulate": ("checker/report/", "checker/commands/"),
+    "dask": ("checker/commands/cluster.py",),  # the optional extra stormproof[cluster]
+    "distributed": ("checker/commands/cluster.py",),
 }
 
 

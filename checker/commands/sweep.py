@@ -1,8 +1,13 @@
 """`stormproof sweep SPEC --set NAME=LO..HI ...`: check every point of a grid of constants.
 
 Answers the capacity question: from which value of a parameter (spare slots, backoff) does a
-check hold, for every larger value in the range? Points are checked in parallel processes
-with `--jobs` and reported in grid order, so the output does not depend on J.
+check hold, for every larger value in the range? Points are tasks run by an executor
+(`checker.commands.executor`): in this process, in `--jobs` local processes, or on a Dask
+cluster with `--cluster` (`checker.commands.cluster`). Outcomes are merged by grid point and
+reported in grid order, so the output depends neither on J, nor on the workers, nor on the
+order in which points finish. `--results FILE.jsonl` keeps every finished point, so a sweep
+that was stopped resumes where it was (`checker.commands.sweep_results`). A point that cannot
+be checked (the spec does not load there, or an internal error) is an `error` cell.
 
 The threshold is taken along the last swept parameter, for each combination of the values of
 the others (with two parameters: for each value of the first, the smallest value of the
@@ -19,31 +24,37 @@ import itertools
 import json
 import os
 import re
+import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
 
+from checker.commands.cluster import cluster_address
+from checker.commands.executor import INTERNAL_ERROR, SPEC_ERROR, Cell, Outcome, Task, make_executor, spec_hash
 from checker.commands.options import (
+    EXIT_INTERNAL,
+    EXIT_USAGE,
     add_check_options,
     check_only,
-    check_options,
     exit_code,
     parse_set,
     subparser,
     write_output,
 )
-from checker.engines.base import CheckOptions, Verdict
-from checker.engines.run import run_checks
-from checker.errors import SpecError, UsageError, did_you_mean
+from checker.commands.sweep_progress import SweepProgress
+from checker.commands.sweep_results import ResultsFile
+from checker.engines.base import Verdict
+from checker.errors import UsageError, did_you_mean
 from checker.model import ir, load_spec
 
 NAME = "sweep"
 RANGE = re.compile(r"^\s*(\S*?)\s*\.\.\s*(\S*)\s*$")
-HELD = (Verdict.HOLDS.value, Verdict.HOLDS_BOUNDED.value)
-CELL = {"holds": "holds", "holds_bounded": "bounded", "violated": "VIOLATED", "unknown": "unknown"}
+HELD = ("holds", "holds_bounded")
+CELL = {"holds": "holds", "holds_bounded": "bounded", "violated": "VIOLATED", "unknown": "unknown",
+        "error": "error"}
 
 
 def add_parser(sub: Any) -> None:
@@ -51,15 +62,24 @@ def add_parser(sub: Any) -> None:
         sub, NAME, "check a spec at every point of a grid of constants",
         "Check SPEC at every point of a grid of constants and tabulate the verdicts; for each check,\n"
         "say from which value of the last swept parameter on it holds (for each value of the others).\n"
-        "Example: stormproof sweep models/ebs_2011.storm --set N=2..6 --set SPARE=0..6 --jobs 4",
+        "Example: stormproof sweep models/ebs_2011.storm --set N=2..6 --set SPARE=0..6 --jobs 4\n"
+        "On a Dask cluster, resumable: ... --cluster tcp://SCHEDULER:8786 --results sweep.jsonl --progress",
     )
     p.add_argument("spec", metavar="SPEC", help="the spec file (.storm)")
     add_check_options(p, specs=False)
     p._option_string_actions["--set"].help = (
         "sweep a constant over LO..HI (inclusive), or fix it with NAME=VALUE (repeatable)")
     p._option_string_actions["--set"].metavar = "NAME=LO..HI"
-    p.add_argument("--jobs", type=_jobs, default=1, metavar="J",
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="J",
                    help="check J grid points at a time in separate processes (0: one per CPU; default 1)")
+    p.add_argument("--cluster", type=cluster_address, default=None, metavar="ADDRESS",
+                   help="check the grid points as tasks on a Dask cluster: a scheduler tcp://HOST:PORT, or "
+                        "local[:N] to start N worker processes here (needs: pip install 'stormproof[cluster]')")
+    p.add_argument("--results", metavar="FILE.jsonl", default=None,
+                   help="append each finished point to FILE as it finishes, and skip the points FILE "
+                        "already holds for this spec and these options (resume a sweep that was stopped)")
+    p.add_argument("--progress", action="store_true",
+                   help="log progress as plain lines on stderr (for CI logs); on a terminal it is shown anyway")
     p.add_argument("--format", choices=["text", "json", "csv"], default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
 
@@ -116,23 +136,7 @@ def parse_grid(items: Sequence[str]) -> tuple[list[tuple[str, list[int]]], list[
     return ranges, fixed
 
 
-@dataclass(frozen=True)
-class Cell:
-    status: str
-    ticks: int | None
-    bound: int | None
-    reason: str | None
-
-
 Point = tuple[int, ...]
-
-
-def _check_point(job: tuple[str, dict[str, ir.Value], str, CheckOptions]) -> list[tuple[str, Cell]]:
-    """Check one grid point (in a worker process): plain data back, in check order."""
-    path, overrides, engine, opts = job
-    model = load_spec(path, overrides)
-    result = run_checks(model, engine, opts)
-    return [(r.check.name, Cell(r.verdict.value, r.ticks, r.bound, r.reason)) for r in result.results]
 
 
 # ---- thresholds --------------------------------------------------------------------------------
@@ -197,6 +201,8 @@ class Sweep:
 def run(args: argparse.Namespace) -> int:
     params, fixed_items = parse_grid(args.set)
     fixed = parse_set(fixed_items)
+    if args.cluster is not None and args.jobs is not None:
+        raise UsageError("--jobs and --cluster: choose one (on a cluster, its workers run the points)")
     base = load_spec(args.spec, fixed)
     consts = [name for name, _ in base.consts]
     for name, _values in params:
@@ -206,31 +212,80 @@ def run(args: argparse.Namespace) -> int:
     check_only((c.name for c in base.checks), args.only)
     names = [p for p, _ in params]
     points: list[Point] = list(itertools.product(*(v for _, v in params)))
-    jobs = []
-    for point in points:
-        overrides = {**fixed, **dict(zip(names, point))}
-        try:
-            load_spec(args.spec, overrides)  # every point must load before anything runs
-        except SpecError as e:
-            where = "with " + ", ".join(f"{n}={v}" for n, v in zip(names, point))
-            e.hint = f"{e.hint}; {where}" if e.hint else where
-            raise
-        except UsageError as e:
-            raise UsageError(f"{e} (with " + ", ".join(f"{n}={v}" for n, v in zip(names, point)) + ")") from None
-        opts = check_options(args)
-        jobs.append((args.spec, overrides, args.engine, opts))
-    workers = min(args.jobs, len(jobs))
-    if workers <= 1:
-        outcomes = [_check_point(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(_check_point, jobs))
-    cells = {p: dict(o) for p, o in zip(points, outcomes)}
+    tasks = _tasks(args, _spec_text(args.spec), fixed, names, points)
+    outcomes = _run_tasks(args, points, tasks)
     checks = [c.name for c in base.checks if not args.only or c.name in args.only]
+    cells = {p: _cells(outcomes[p], checks) for p in points}
     sweep = Sweep(args.spec, params, fixed, checks, points, cells, _thresholds(params, checks, cells))
     render = {"text": render_text, "json": render_json, "csv": render_csv}[args.format]
     write_output(render(sweep), args.output)
-    return exit_code(Verdict(c.status) for cs in cells.values() for c in cs.values())
+    failed = [(p, outcomes[p]) for p in points if outcomes[p].error is not None]
+    for p, o in failed[:5]:
+        where = "with " + ", ".join(f"{n}={v}" for n, v in zip(names, p))
+        if o.kind == SPEC_ERROR:
+            sys.stderr.write(f"{o.error}; {where}\n")
+        else:
+            sys.stderr.write(f"stormproof: internal error (a bug in stormproof, please report it) {where}: {o.error}\n")
+    if len(failed) > 5:
+        sys.stderr.write(f"... and {len(failed) - 5} more point(s) that could not be checked (see the report)\n")
+    kinds = {o.kind for _, o in failed}
+    if INTERNAL_ERROR in kinds:
+        return EXIT_INTERNAL
+    if SPEC_ERROR in kinds:
+        return EXIT_USAGE
+    return exit_code(Verdict(c.status) for cs in cells.values() for c in cs.values() if c.status != "error")
+
+
+def _spec_text(path: str) -> str:
+    """The spec's text, which travels with every task (it has loaded once already)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{path}: cannot read: {e}") from None
+
+
+def _tasks(args: argparse.Namespace, text: str, fixed: dict[str, ir.Value], names: list[str],
+           points: list[Point]) -> list[Task]:
+    digest = spec_hash(text)
+    return [Task(text, args.spec, digest, tuple({**fixed, **dict(zip(names, p))}.items()), args.engine,
+                 args.ticks, args.max_states, args.timeout, tuple(args.only)) for p in points]
+
+
+def _run_tasks(args: argparse.Namespace, points: list[Point], tasks: list[Task]) -> dict[Point, Outcome]:
+    """Reuse what the results file holds, run the rest, merge by point (never by arrival)."""
+    store = ResultsFile(args.results) if args.results is not None else None
+    outcomes: dict[Point, Outcome] = {}
+    if store is not None:
+        loaded = store.load()
+        if loaded.unreadable:
+            sys.stderr.write(f"sweep: --results {args.results}: {loaded.unreadable} unreadable line(s) ignored; "
+                             "their points are checked again\n")
+        for p, t in zip(points, tasks):
+            if t.key in loaded.outcomes:
+                outcomes[p] = loaded.outcomes[t.key]
+    todo = [i for i, p in enumerate(points) if p not in outcomes]
+    progress = SweepProgress(len(points), len(outcomes), sys.stderr, sys.stderr.isatty(), args.progress)
+    try:
+        # nothing left to check (all in the results file): no cluster to start
+        with make_executor(args.jobs or 1, args.cluster if todo else None, len(todo)) as executor:
+            progress.begin()  # the clock starts once the workers are up
+            for j, outcome in executor.map([tasks[i] for i in todo]):
+                i = todo[j]
+                outcomes[points[i]] = outcome
+                if store is not None:
+                    store.append(tasks[i], outcome)
+                progress.point_done(outcome.error is not None)
+    finally:
+        progress.finish()
+        if store is not None:
+            store.close()
+    return outcomes
+
+
+def _cells(outcome: Outcome, checks: list[str]) -> dict[str, Cell]:
+    if outcome.error is not None:
+        return {c: Cell("error", None, None, outcome.error) for c in checks}
+    return dict(outcome.cells)
 
 
 def _thresholds(params: list[tuple[str, list[int]]], checks: list[str],
@@ -278,6 +333,11 @@ def render_text(s: Sweep) -> str:
         out.append("bounded: holds up to the tick bound only (the bound was hit); counted as holding below.")
     if any(c.status == "unknown" for cs in s.cells.values() for c in cs.values()):
         out.append("unknown: the engine gave up (state limit or timeout); counted as not holding below.")
+    errors = [(p, cell.reason) for p in s.points for cell in list(s.cells[p].values())[:1] if cell.status == "error"]
+    if errors:
+        out.append("error: the point could not be checked; counted as not holding below:")
+        for p, reason in errors:
+            out.append("  " + ", ".join(f"{n}={v}" for n, v in zip(names, p)) + f": {reason}")
     last = names[-1]
     out.append(f"From which {last} on does each check hold?")
     for t in s.thresholds:
