@@ -127,16 +127,16 @@ def test_a_point_that_fails_to_load_is_an_error_cell_on_every_executor(
 
 def test_an_internal_error_at_a_point_is_reported_and_exits_4(
         spec: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from checker.commands import executor
+    from checker.commands import executor as point_runner
 
-    real = executor.run_checks
+    real = point_runner.run_checks
 
     def broken(model: Any, engine: str, opts: Any) -> Any:
         if dict(model.consts) == {"N": 1, "CAP": 2}:
             raise InternalError("a trace does not replay")
         return real(model, engine, opts)
 
-    monkeypatch.setattr(executor, "run_checks", broken)
+    monkeypatch.setattr(point_runner, "run_checks", broken)
     results = tmp_path / "r.jsonl"
     code, out, err = sweep([spec, *GRID, "--results", str(results)], capsys)
     assert code == 4
@@ -144,7 +144,7 @@ def test_an_internal_error_at_a_point_is_reported_and_exits_4(
     assert err == ("stormproof: internal error (a bug in stormproof, please report it) with N=1, CAP=2: "
                    "InternalError: a trace does not replay\n")
     assert len(results.read_text().splitlines()) == 8  # not stored: a rerun checks that point again
-    monkeypatch.setattr(checker.cli, "run_checks", real)
+    monkeypatch.setattr(point_runner, "run_checks", real)
     executor = Shuffled(0)
     use_executor(monkeypatch, executor)
     code, _, _ = sweep([spec, *GRID, "--results", str(results)], capsys)
