@@ -6,6 +6,9 @@ tree is not affected. Header lines (comment lines before the first line of spec 
 
     # expect: CHECK RESULT [TICKS]   RESULT: holds, holds_bounded, violated or unknown;
                                      TICKS: the trace length in ticks, or null
+    # diagnosis: CHECK CAUSE         the storm or no-recovery lasso that violates CHECK (on the
+                                     expect line before it) is diagnosed CAUSE: sustained,
+                                     futile or mixed
     # run: ARGS                      check the file again with these options (--set, --ticks,
                                      --engine, ...); the expect lines that follow belong to it
 
@@ -17,6 +20,7 @@ given TICKS) differs. The ini option `storm_args` adds options to every run (e.g
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from typing import Any
 import pytest
 
 RESULTS = ("holds", "holds_bounded", "violated", "unknown")
+CAUSES = ("sustained", "futile", "mixed")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +61,7 @@ class Expect:
     ticks: int | None | str  # "any" when no TICKS field is given
     run: int  # index into the runs' argument lists
     line: int  # 0-based line of the expect header
+    diagnosis: str | None = None  # from a `# diagnosis: CHECK CAUSE` line of the same run
 
 
 def header(text: str) -> tuple[list[list[str]], list[Expect | str]]:
@@ -91,6 +97,21 @@ def header(text: str) -> tuple[list[list[str]], list[Expect | str]]:
                         expects.append(f"line {i + 1}: TICKS must be a whole number or null, got {fields[2]!r}")
                         continue
             expects.append(Expect(fields[0], fields[1], ticks, len(runs) - 1, i))
+        elif body.startswith("diagnosis:"):
+            fields = body[10:].split()
+            if len(fields) != 2 or fields[1] not in CAUSES:
+                expects.append(f"line {i + 1}: expected '# diagnosis: CHECK CAUSE' with CAUSE one of "
+                               f"{', '.join(CAUSES)}, got {line!r}")
+                continue
+            at = [j for j, e in enumerate(expects)
+                  if isinstance(e, Expect) and e.check == fields[0] and e.run == len(runs) - 1]
+            if not at:
+                expects.append(f"line {i + 1}: '# diagnosis: {fields[0]} ...' needs an earlier "
+                               f"'# expect: {fields[0]} ...' line in the same run")
+                continue
+            e = expects[at[-1]]
+            assert isinstance(e, Expect)
+            expects[at[-1]] = dataclasses.replace(e, diagnosis=fields[1])
     return runs, expects
 
 
@@ -165,6 +186,10 @@ class StormItem(pytest.Item):
         r = found[0]
         got = r.verdict.value
         ticks_ok = e.ticks == "any" or e.ticks == r.ticks
+        cause = r.diagnosis.cause.value if r.diagnosis is not None else None
+        if got == e.result and ticks_ok and e.diagnosis is not None and cause != e.diagnosis:
+            raise StormMismatch(f"{e.check}: expected a storm diagnosed {e.diagnosis}, got {cause or 'no diagnosis'}\n"
+                                + explain(run.model, r))
         if got == e.result and ticks_ok:
             return
         want = e.result + ("" if e.ticks == "any" else f" {'null' if e.ticks is None else e.ticks}")

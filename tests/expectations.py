@@ -15,6 +15,7 @@ ERROR = re.compile(r"^#\s*expect-error:\s*(\d+):(\d+)\s+(.*)$")
 class Run:
     args: list[str]
     expect: dict[str, tuple[str, int | None | str]] = field(default_factory=dict)
+    diagnosis: dict[str, str] = field(default_factory=dict)  # check -> expected cause
 
 
 def runs(path: Path) -> list[Run]:
@@ -27,6 +28,8 @@ def runs(path: Path) -> list[Run]:
             raise ValueError(f"{path}: {e}")  # noqa: TRY004 - a bad header line, not a bad type
         assert isinstance(e, Expect)
         out[e.run].expect[e.check] = (e.result, e.ticks)
+        if e.diagnosis is not None:
+            out[e.run].diagnosis[e.check] = e.diagnosis
     return [r for r in out if r.expect]
 
 

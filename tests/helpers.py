@@ -6,6 +6,7 @@ from pathlib import Path
 
 from checker.commands.options import parse_set
 from checker.engines import CheckOptions, RunResult, get_engine, replay
+from checker.engines.run import run_checks
 from checker.model import load_spec, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,10 +24,7 @@ def run_spec(path: Path, args: list[str] | None = None, engine: str = "explicit"
         else:
             raise ValueError(f"unsupported run argument {a}")
     model = load_spec(path, parse_set(sets))
-    run = get_engine(engine).run(model, CheckOptions(ticks=ticks))
-    for r in run.results:
-        replay(model, r)
-    return run
+    return run_checks(model, engine, CheckOptions(ticks=ticks))  # replayed, every lasso diagnosed
 
 
 def run_text(text: str, engine: str = "explicit", ticks: int = 100, **kw: object) -> RunResult:
