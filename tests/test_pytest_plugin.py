@@ -132,3 +132,20 @@ def test_storm_args_apply_to_every_run(pytester: pytest.Pytester) -> None:
     result = run(pytester, "-v")
     result.assert_outcomes(passed=2, failed=1)  # the run under CAP=2 expects 'holds'
     result.stdout.fnmatch_lines(["*no_storm?--set CAP=2? FAILED*"])
+
+
+def test_a_wrong_diagnosis_fails_and_a_right_one_passes(pytester: pytest.Pytester) -> None:
+    # one slot for two clients, never released: the waiting client's retries are futile
+    wrong = SPEC.format(cap=1, storm="violated null\n# diagnosis: no_storm sustained")
+    pytester.makefile(".storm", tiny=wrong)
+    result = run(pytester, "--storm")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*no_storm: expected a storm diagnosed sustained, got futile*"])
+    pytester.makefile(".storm", tiny=SPEC.format(cap=1, storm="violated null\n# diagnosis: no_storm futile"))
+    run(pytester, "--storm").assert_outcomes(passed=3)
+
+
+def test_a_diagnosis_line_without_its_expect_line_is_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".storm", tiny="# diagnosis: no_storm futile\n" + SPEC.format(cap=1, storm="violated null"))
+    result = run(pytester, "--storm")
+    result.stdout.fnmatch_lines(["*needs an earlier '# expect: no_storm ...' line in the same run*"])
