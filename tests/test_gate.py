@@ -221,3 +221,68 @@ def test_a_check_that_becomes_vacuous_regresses(repo: Path, capsys: pytest.Captu
     code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
     assert code == 1
     assert "now vacuous: retry rule again never fires in a fault-free tick" in out
+
+
+def test_a_regression_prints_its_trace(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    code, out, _ = gate(["specs/a.storm", "--base", "main"], capsys)
+    assert code == 1
+    assert "fired in the tick" in out and "again x1" in out and "Futile retries" in out
+    assert "run: stormproof" in out
+
+
+def test_undecided_at_both_ends_is_reported_and_fails_only_with_strict(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--max-states", "2"], capsys)
+    assert code == 0
+    assert _row(out, "nonneg")[-4:] == ["undecided", "at", "both", "ends"]
+    assert "undecided at both ends (unknown at main, unknown now: state limit" in out
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--max-states", "2", "--strict"], capsys)
+    assert code == 3 and "which --strict counts" in out
+
+
+def test_strict_counts_bounded_as_not_holding(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = gate(["specs/a.storm", "--base", "main", "--ticks", "0"], capsys)
+    assert code == 0
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--ticks", "0", "--strict"], capsys)
+    assert code == 3 and "undecided at both ends" in out
+
+
+def test_gate_json_junit_and_sarif(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    from test_formats import _validate_junit, _validate_schema
+
+    (repo / "specs" / "a.storm").write_text(spec(1))
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and doc["base"] == "main" and doc["regressions"] == 1
+    (row,) = [r for r in doc["specs"][0]["rows"] if r["regressed"]]
+    assert row["check"] == "no_storm" and row["before"]["status"] == "holds" and row["trace"]["loop"] >= 0
+    assert doc["specs"][0]["run"]["tick_bound"] is None
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--format", "junit"], capsys)
+    root = ET.fromstring(out.encode())
+    _validate_junit(root)
+    fails = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert code == 1 and fails == ["no_storm"] and root.get("failures") == "1"
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--format", "sarif"], capsys)
+    log = json.loads(out)
+    _validate_schema(log)
+    levels = {r["properties"]["check"]: (r["kind"], r["level"]) for r in log["runs"][0]["results"]}
+    assert code == 1 and levels["no_storm"] == ("fail", "error") and levels["nonneg"] == ("pass", "none")
+    assert log["runs"][0]["results"][-1]["codeFlows"]
+
+
+def test_gate_sarif_reports_a_deleted_check(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from test_formats import _validate_schema
+
+    (repo / "specs" / "a.storm").write_text(spec(2).replace("check no_storm\n", ""))
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--format", "sarif"], capsys)
+    log = json.loads(out)
+    _validate_schema(log)
+    deleted = [r for r in log["runs"][0]["results"] if r["ruleId"] == "stormproof/deleted-check"]
+    assert code == 1 and len(deleted) == 1 and "no_storm" in deleted[0]["message"]["text"]

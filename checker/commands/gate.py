@@ -2,17 +2,25 @@
 
 Each spec is read twice: as it is in the working tree, and as it was at GITREF (`git show
 REF:path`, the path taken relative to the repository root). Both are checked with the same
-options. A check regresses when it held at the base (holds, or holds up to the bound) and is
-now violated or unknown, when it held non-vacuously and now holds only vacuously, or when it
-was deleted (a deleted spec deletes all its checks). A
-check new since the base (in a new spec or an old one) is judged as `check` would: a
-violation counts, an unknown does not. Exit 1 on any regression, else 0; 2 on bad input.
+options. A check regresses when it held at the base (holds, or holds up to the bound; with
+`--strict` only holds) and is now violated or unknown, when it held non-vacuously and now
+holds only vacuously, or when it was deleted (a deleted
+spec deletes all its checks). A check new since the base (in a new spec or an old one) is
+judged as `check` would: a violation counts, an unknown does not. A check undecided at both
+ends (unknown, or bounded under `--strict`) is reported as such; with `--strict` it fails the
+gate too (exit 3 when nothing regressed). The trace of every regression is printed.
+Exit 1 on any regression, else 0 (or 3, see above); 2 on bad input.
+
+`--format json|junit|sarif` writes the same rows for CI: one JUnit test case per check, a
+failure per regression; one SARIF result per check, level `error` for a regression.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +28,32 @@ from typing import Any
 
 from tabulate import tabulate
 
-from checker.commands.options import add_check_options, check_only, check_options, parse_set, subparser, write_output
+from checker import __version__
+from checker.commands.options import (
+    EXIT_OK,
+    EXIT_UNKNOWN,
+    EXIT_VIOLATED,
+    add_check_options,
+    check_only,
+    check_options,
+    parse_set,
+    subparser,
+    write_output,
+)
 from checker.engines.base import CheckResult, RunResult, Verdict
+from checker.engines.compare import decided
 from checker.engines.run import run_checks
 from checker.errors import SpecError, UsageError, did_you_mean
 from checker.model import ir, load_spec, load_text
+from checker.report import sarif
 from checker.report.explain import explain
+from checker.report.json_report import itf_trace
+from checker.report.junit import classname, trace_text
+from checker.report.record import run_line, run_record
 from checker.report.text import result_text
 
 NAME = "gate"
-HELD = (Verdict.HOLDS, Verdict.HOLDS_BOUNDED)
+FORMATS = ("text", "json", "junit", "sarif")
 
 
 def add_parser(sub: Any) -> None:
@@ -42,6 +66,11 @@ def add_parser(sub: Any) -> None:
     add_check_options(p)
     p.add_argument("--base", required=True, metavar="GITREF",
                    help="the git revision to compare with (a branch, tag, commit, or e.g. HEAD~1)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--strict", action="store_true",
+                   help="'holds up to B ticks' does not count as holding, and a check undecided at both "
+                        "ends fails the gate (exit 3)")
 
 
 # ---- git -------------------------------------------------------------------------------------
@@ -98,6 +127,7 @@ class Row:
     after: CheckResult | None  # None: the check (or the spec) was deleted
     regressed: bool
     note: str
+    undecided: bool = False  # unknown (or, with --strict, bounded) at both ends
 
 
 @dataclass
@@ -106,10 +136,20 @@ class SpecGate:
     base_model: ir.Model | None
     model: ir.Model | None
     rows: list[Row]
+    now: RunResult | None = None
 
 
-def compare(spec: str, base: RunResult | None, now: RunResult | None) -> SpecGate:
+def _held(strict: bool) -> tuple[Verdict, ...]:
+    return (Verdict.HOLDS,) if strict else (Verdict.HOLDS, Verdict.HOLDS_BOUNDED)
+
+
+def _undecided(r: CheckResult, strict: bool) -> bool:
+    return r.verdict is Verdict.UNKNOWN or (strict and r.verdict is Verdict.HOLDS_BOUNDED)
+
+
+def compare(spec: str, base: RunResult | None, now: RunResult | None, strict: bool = False) -> SpecGate:
     """Pair the checks of both versions by name and decide which regressed."""
+    held = _held(strict)
     before = {r.check.name: r for r in base.results} if base else {}
     after = {r.check.name: r for r in now.results} if now else {}
     names = list(after) + [n for n in before if n not in after]
@@ -121,27 +161,40 @@ def compare(spec: str, base: RunResult | None, now: RunResult | None) -> SpecGat
         elif b is None:
             note = "new spec" if base is None else "new check"
             rows.append(Row(name, None, a, a.verdict is Verdict.VIOLATED, note))
-        elif b.verdict in HELD and a.verdict not in HELD:
+        elif b.verdict in held and a.verdict not in held:
             rows.append(Row(name, b, a, True, ""))
-        elif b.verdict in HELD and b.vacuous is None and a.vacuous is not None:
+        elif b.verdict in held and b.vacuous is None and a.vacuous is not None:
             rows.append(Row(name, b, a, True, f"now vacuous: {a.vacuous}"))
-        elif b.verdict not in HELD and a.verdict in HELD:
+        elif b.verdict not in held and a.verdict in held:
             rows.append(Row(name, b, a, False, "fixed"))
         elif b.verdict is Verdict.VIOLATED and a.verdict is Verdict.VIOLATED:
             rows.append(Row(name, b, a, False, "violated at the base too"))
+        elif _undecided(b, strict) and _undecided(a, strict):
+            rows.append(Row(name, b, a, False, "undecided at both ends", undecided=True))
         else:
             rows.append(Row(name, b, a, False, ""))
-    return SpecGate(spec, base.model if base else None, now.model if now else None, rows)
+    return SpecGate(spec, base.model if base else None, now.model if now else None, rows, now)
 
 
 def _cell(r: CheckResult | None, missing: str) -> str:
     return missing if r is None else result_text(r)
 
 
-def render(gates: Sequence[SpecGate], ref: str) -> str:
+def _regression_text(g: SpecGate, row: Row, ref: str) -> str:
+    if row.after is None or g.model is None:
+        return f"{g.spec}: {row.check}: {row.note} since {ref}."
+    head = f"{g.spec}: {row.check}: {explain(g.model, row.after)}"
+    if row.after.trace is None:
+        return head
+    return f"{head}\n{trace_text(g.model, row.after)}"
+
+
+def render(gates: Sequence[SpecGate], ref: str, strict: bool = False) -> str:
     out: list[str] = []
     for g in gates:
         out.append(f"{g.spec}: compared with {ref}")
+        if g.now is not None:
+            out.append(f"run: {run_line(g.now)}")
         table = [
             [row.check, _cell(row.before, "-"), _cell(row.after, "-"), "yes" if row.regressed else "no", row.note]
             for row in g.rows
@@ -153,16 +206,110 @@ def render(gates: Sequence[SpecGate], ref: str) -> str:
         out.append("")
     regressions = [(g, row) for g in gates for row in g.rows if row.regressed]
     for g, row in regressions:
-        if row.after is not None and g.model is not None:
-            out.append(f"{g.spec}: {row.check}: {explain(g.model, row.after)}")
-        else:
-            out.append(f"{g.spec}: {row.check}: {row.note} since {ref}.")
+        out.append(_regression_text(g, row, ref))
+        out.append("")
+    undecided = [(g, row) for g in gates for row in g.rows if row.undecided]
+    for g, row in undecided:
+        reason = row.after.reason if row.after is not None and row.after.reason else "no reason given"
+        out.append(f"{g.spec}: {row.check}: undecided at both ends ({_cell(row.before, '-')} at {ref}, "
+                   f"{_cell(row.after, '-')} now: {reason}); the gate cannot tell whether it regressed"
+                   + ("" if strict else " (--strict fails the gate on it)") + ".")
     if regressions:
         specs = len({g.spec for g, _ in regressions})
         out.append(f"gate: {len(regressions)} regression(s) in {specs} of {len(gates)} spec(s) against {ref}")
     else:
         out.append(f"gate: no regressions in {len(gates)} spec(s) against {ref}")
+    if undecided:
+        out.append(f"gate: {len(undecided)} check(s) undecided at both ends" + (", which --strict counts" if strict else ""))
     return "\n".join(out) + "\n"
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    def side(r: CheckResult | None) -> dict[str, Any] | None:
+        if r is None:
+            return None
+        return {"status": r.verdict.value, "ticks": r.ticks, "bound": r.bound, "reason": r.reason,
+                "complete": decided(r)}
+    return {"check": row.check, "before": side(row.before), "after": side(row.after),
+            "regressed": row.regressed, "undecided": row.undecided, "note": row.note}
+
+
+def render_json(gates: Sequence[SpecGate], ref: str, commit: str) -> str:
+    doc = {
+        "stormproof": __version__,
+        "base": ref,
+        "commit": commit,
+        "regressions": sum(row.regressed for g in gates for row in g.rows),
+        "specs": [{
+            "spec": g.spec,
+            "run": run_record(g.now) if g.now is not None else None,
+            "rows": [{**_row_json(row), "trace": (itf_trace(g.model, row.after.trace)
+                                                   if row.regressed and row.after is not None and g.model
+                                                   and row.after.trace is not None else None)}
+                     for row in g.rows],
+        } for g in gates],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def render_junit(gates: Sequence[SpecGate], ref: str, strict: bool) -> str:
+    root = ET.Element("testsuites", {"name": f"stormproof gate against {ref}"})
+    totals = {"tests": 0, "failures": 0, "errors": 0}
+    for g in gates:
+        fails = sum(row.regressed for row in g.rows)
+        errors = sum(row.undecided and strict and not row.regressed for row in g.rows)
+        suite = ET.SubElement(root, "testsuite", {
+            "name": g.spec, "tests": str(len(g.rows)), "failures": str(fails), "errors": str(errors),
+            "skipped": "0", "file": g.spec,
+        })
+        if g.now is not None:
+            props = ET.SubElement(suite, "properties")
+            for name, value in [("base", ref), *run_record(g.now).items()]:
+                ET.SubElement(props, "property", {"name": name, "value": value if isinstance(value, str)
+                                                  else json.dumps(value, sort_keys=True)})
+        for k, v in (("tests", len(g.rows)), ("failures", fails), ("errors", errors)):
+            totals[k] += v
+        for row in g.rows:
+            case = ET.SubElement(suite, "testcase", {"name": row.check, "classname": junit_classname(g)})
+            line = f"{row.check}: {_cell(row.before, '-')} at {ref}, {_cell(row.after, '-')} now" + (
+                f" ({row.note})" if row.note else "")
+            if row.regressed:
+                fail = ET.SubElement(case, "failure", {"message": f"regressed since {ref}: {line}", "type": "regression"})
+                fail.text = _regression_text(g, row, ref) + "\n"
+            elif row.undecided and strict:
+                err = ET.SubElement(case, "error", {"message": f"undecided at both ends: {line}", "type": "undecided"})
+                err.text = line + "\n"
+            ET.SubElement(case, "system-out").text = line + "\n"
+    for k, v in totals.items():
+        root.set(k, str(v))
+    ET.indent(root, space="  ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def render_sarif(gates: Sequence[SpecGate], ref: str) -> str:
+    """One result per check of the working tree: `error` for a regression, `none` otherwise."""
+    runs = [g.now for g in gates if g.now is not None]
+    log = json.loads(sarif.render_sarif(runs))
+    results: list[dict[str, Any]] = []
+    for g in gates:
+        for row in g.rows:
+            if g.now is None or row.after is None:
+                if row.regressed:  # a deleted check: a result at the spec's first line
+                    results.append(sarif.deleted_result(g.spec, row.check, f"{row.note} since {ref}"))
+                continue
+            res = sarif.check_result(g.now, row.after)
+            res["kind"] = "fail" if row.regressed else ("open" if row.undecided else "pass")
+            res["level"] = "error" if row.regressed else "none"
+            res["message"]["text"] = (f"Regressed since {ref}: " if row.regressed else
+                                      f"Compared with {ref} ({_cell(row.before, '-')} there): ") + res["message"]["text"]
+            res["properties"]["gate"] = _row_json(row)
+            results.append(res)
+    log["runs"][0]["results"] = results
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def junit_classname(g: SpecGate) -> str:
+    return classname(g.model) if g.model is not None else g.spec
 
 
 # ---- the command -------------------------------------------------------------------------------
@@ -208,12 +355,24 @@ def run(args: argparse.Namespace) -> int:
     opts = check_options(args)
     gates = []
     for spec, base, model, same in loaded:
-        now_run = run_checks(model, args.engine, opts) if model is not None else None
+        now_run = run_checks(model, args.engine, opts, overrides) if model is not None else None
         base_run: RunResult | None
         if same and now_run is not None and base is not None:
             base_run = RunResult(base, now_run.engine, now_run.results, now_run.stats)  # identical text
         else:
-            base_run = run_checks(base, args.engine, opts) if base is not None else None
-        gates.append(compare(spec, base_run, now_run))
-    write_output(render(gates, args.base))
-    return 1 if any(row.regressed for g in gates for row in g.rows) else 0
+            base_run = run_checks(base, args.engine, opts, overrides) if base is not None else None
+        gates.append(compare(spec, base_run, now_run, args.strict))
+    if args.format == "json":
+        text = render_json(gates, args.base, commit)
+    elif args.format == "junit":
+        text = render_junit(gates, args.base, args.strict)
+    elif args.format == "sarif":
+        text = render_sarif(gates, args.base)
+    else:
+        text = render(gates, args.base, args.strict)
+    write_output(text, args.output)
+    if any(row.regressed for g in gates for row in g.rows):
+        return EXIT_VIOLATED
+    if args.strict and any(row.undecided for g in gates for row in g.rows):
+        return EXIT_UNKNOWN
+    return EXIT_OK

@@ -39,7 +39,8 @@ from checker.report.text import kind_text, result_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
-RULES: tuple[tuple[ir.CheckKind | None, str, str], ...] = (
+RuleKey = ir.CheckKind | str  # a check kind, or the name of a rule about the spec itself
+RULES: tuple[tuple[RuleKey, str, str], ...] = (
     (ir.CheckKind.INVARIANT, "invariant",
      "An invariant must hold in every reachable state, mid-tick states included."),
     (ir.CheckKind.REACHABLE, "reachable",
@@ -50,13 +51,14 @@ RULES: tuple[tuple[ir.CheckKind | None, str, str], ...] = (
      "Every fair, fault-free run must eventually satisfy the recovery condition."),
     (ir.CheckKind.WITHIN, "recovers-within",
      "Every fault-free run must satisfy the recovery condition within the given number of ticks."),
-    (None, "spec-error", "The spec must parse and elaborate (names, types, constants) before it can be checked."),
+    ("spec-error", "spec-error", "The spec must parse and elaborate (names, types, constants) before it can be checked."),
+    ("deleted-check", "deleted-check", "`stormproof gate`: a check that held at the base revision must not be deleted."),
 )
 RULE_INDEX = {kind: i for i, (kind, _, _) in enumerate(RULES)}
 KIND = {Verdict.VIOLATED: "fail", Verdict.HOLDS: "pass", Verdict.HOLDS_BOUNDED: "open", Verdict.UNKNOWN: "open"}
 
 
-def rule_id(kind: ir.CheckKind | None) -> str:
+def rule_id(kind: RuleKey) -> str:
     return "stormproof/" + RULES[RULE_INDEX[kind]][1]
 
 
@@ -152,8 +154,8 @@ def error_result(error: SpecError, path: str) -> dict[str, Any]:
     uri = artifact_uri(span.file or path)
     text = error.message + (f" ({error.hint})" if error.hint else "")
     return {
-        "ruleId": rule_id(None),
-        "ruleIndex": RULE_INDEX[None],
+        "ruleId": rule_id("spec-error"),
+        "ruleIndex": RULE_INDEX["spec-error"],
         "kind": "fail",
         "level": "error",
         "message": {"text": text},
@@ -162,12 +164,26 @@ def error_result(error: SpecError, path: str) -> dict[str, Any]:
     }
 
 
+def deleted_result(spec: str, check: str, note: str) -> dict[str, Any]:
+    """`gate`: a check deleted since the base, as an error at the spec's first line."""
+    uri = artifact_uri(spec)
+    return {
+        "ruleId": rule_id("deleted-check"),
+        "ruleIndex": RULE_INDEX["deleted-check"],
+        "kind": "fail",
+        "level": "error",
+        "message": {"text": f"Check '{check}': {note}."},
+        "locations": [_location(uri, Span(spec, 1, 1))],
+        "partialFingerprints": {"stormproofCheck/v1": _fingerprint(uri, check)},
+    }
+
+
 def _log(results: list[dict[str, Any]], artifacts: list[str], records: list[dict[str, Any]],
          success: bool) -> str:
     rules = [{
         "id": "stormproof/" + name,
         "name": name.replace("-", "_"),
-        "shortDescription": {"text": f"stormproof {kind.value if kind else name} check"},
+        "shortDescription": {"text": f"stormproof {kind.value if isinstance(kind, ir.CheckKind) else name} check"},
         "fullDescription": {"text": text},
         "defaultConfiguration": {"level": "error"},
         "help": {"text": text + " See spec/ in the stormproof sources for the language reference."},
