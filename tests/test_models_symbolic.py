@@ -20,7 +20,6 @@ from expectations import runs
 from helpers import ROOT
 
 FAST = {
-    "incidents/dynamodb_2015",
     "incidents/ebs_control_plane_2011",
     "incidents/ebs_control_plane_2011_fixed",
     "incidents/gcp_2025",
