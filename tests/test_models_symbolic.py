@@ -22,7 +22,6 @@ from helpers import ROOT
 FAST = {
     "incidents/ebs_control_plane_2011",
     "incidents/ebs_control_plane_2011_fixed",
-    "incidents/gcp_2025",
     "patterns/admission_control",
 }
 MODELS = sorted((ROOT / "models").rglob("*.storm"))
