@@ -20,10 +20,8 @@ from expectations import runs
 from helpers import ROOT
 
 FAST = {
-    "incidents/dynamodb_2015",
     "incidents/ebs_control_plane_2011",
     "incidents/ebs_control_plane_2011_fixed",
-    "incidents/gcp_2025",
     "patterns/admission_control",
 }
 MODELS = sorted((ROOT / "models").rglob("*.storm"))
