@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: `stormproof check models/ebs_2011.storm` at growing N, explicit engine.
+"""Benchmark: `stormproof check bench/models/ebs_2011_langmd.storm` at growing N, explicit engine.
 
 Each N runs in its own process, bounded by --timeout and --max-states, and reports states,
 tick states, states per second, seconds and peak memory. Speed is also given as a ratio
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "ebs_2011.storm"
+MODEL = ROOT / "bench" / "models" / "ebs_2011_langmd.storm"
 
 
 def params(n: int) -> dict[str, int]:
