@@ -109,9 +109,9 @@ def header(text: str) -> tuple[list[list[str]], list[Expect | str]]:
                 expects.append(f"line {i + 1}: '# diagnosis: {fields[0]} ...' needs an earlier "
                                f"'# expect: {fields[0]} ...' line in the same run")
                 continue
-            e = expects[at[-1]]
-            assert isinstance(e, Expect)
-            expects[at[-1]] = dataclasses.replace(e, diagnosis=fields[1])
+            prev = expects[at[-1]]
+            assert isinstance(prev, Expect)
+            expects[at[-1]] = dataclasses.replace(prev, diagnosis=fields[1])
     return runs, expects
 
 

@@ -196,20 +196,8 @@ class RetryFreeGraph:
 
     def capable(self) -> set[int]:
         """Vertices from which some retry-free run reaches the goal (progress, or E)."""
-        preds: dict[int, list[int]] = {}
-        for u, vert in enumerate(self.vertices):
-            if vert.good:
-                for w in vert.edges:
-                    preds.setdefault(w, []).append(u)
-        seen = {v for v in range(len(self.vertices)) if self._goal(v)}
-        stack = list(seen)
-        while stack:
-            w = stack.pop()
-            for u in preds.get(w, ()):
-                if u not in seen:
-                    seen.add(u)
-                    stack.append(u)
-        return seen
+        edges = [(u, w) for u, vert in enumerate(self.vertices) if vert.good for w in vert.edges]
+        return _backward({v for v in range(len(self.vertices)) if self._goal(v)}, edges)
 
     def _bad_edges(self, u: int) -> list[tuple[int, int]]:
         """Edges a run can take from u without reaching the goal: (target, events on them)."""
@@ -233,17 +221,7 @@ class RetryFreeGraph:
         fair = [vert.fair for vert in self.vertices]
         bad = {v for scc in fair_sccs(edges, None, self.fair_mask, fair) for v in scc.vertices}
         bad |= {v for v, vert in enumerate(self.vertices) if vert.good and vert.error is not None}
-        preds: dict[int, list[int]] = {}
-        for u, w, _m in edges:
-            preds.setdefault(w, []).append(u)
-        stack = list(bad)
-        while stack:
-            w = stack.pop()
-            for u in preds.get(w, ()):
-                if u not in bad:
-                    bad.add(u)
-                    stack.append(u)
-        return bad
+        return _backward(bad, [(u, w) for u, w, _m in edges])
 
     def longest_bad_run(self, v: int) -> int | None:
         """The most ticks a retry-free run from v can take before the goal; None if unbounded."""
@@ -339,6 +317,22 @@ class RetryFreeGraph:
                     parent[s2] = (s, step)
                     queue.append(s2)
         raise AssertionError("a retry-free tick could not be rebuilt")  # pragma: no cover
+
+
+def _backward(seeds: set[int], edges: Sequence[tuple[int, int]]) -> set[int]:
+    """`seeds` and every vertex from which `edges` lead to one of them."""
+    preds: dict[int, list[int]] = {}
+    for u, w in edges:
+        preds.setdefault(w, []).append(u)
+    seen = set(seeds)
+    stack = list(seen)
+    while stack:
+        w = stack.pop()
+        for u in preds.get(w, ()):
+            if u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
 
 
 def _tick_into(target: sem.State) -> _Want:
