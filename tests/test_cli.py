@@ -37,14 +37,14 @@ def test_fixed_spec_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bounded_holds_exit_0_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "load_bounded"], capsys)
     assert code == 0 and "holds up to 2 ticks" in out
-    code, _, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded", "--strict"], capsys)
+    code, _, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "load_bounded", "--strict"], capsys)
     assert code == 3
 
 
 def test_state_limit_gives_unknown_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(FIXED), "--max-states", "50", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(FIXED), "--max-states", "50", "--only", "load_bounded"], capsys)
     assert code == 3
     assert "state limit" in out
 
@@ -110,7 +110,7 @@ def test_json_report_is_itf_shaped_and_stable(capsys: pytest.CaptureFixture[str]
     assert storm["status"] == "violated"
     assert set(trace) >= {"#meta", "vars", "states", "loop"}
     assert 0 <= trace["loop"] < len(trace["states"])
-    assert trace["states"][0]["free"] == {"#bigint": "2"}
+    assert trace["states"][0]["free"] == {"#bigint": "1"}
     assert trace["states"][0]["net_ok"] is True
 
 
@@ -131,16 +131,16 @@ def test_golden_reports(fmt: str, suffix: str, capsys: pytest.CaptureFixture[str
 
 
 def test_python_dash_m_and_console_script_agree() -> None:
-    a = subprocess.run([sys.executable, "-m", "checker", "check", str(FIXED), "--quiet", "--only", "cp_bounded"],
+    a = subprocess.run([sys.executable, "-m", "checker", "check", str(FIXED), "--quiet", "--only", "load_bounded"],
                        capture_output=True, text=True)
-    assert a.returncode == 0 and "cp_bounded" in a.stdout
+    assert a.returncode == 0 and "load_bounded" in a.stdout
     b = subprocess.run([sys.executable, "-m", "checker", "check", str(ROOT / "tests/specs/invalid/unknown_name.storm")],
                        capture_output=True, text=True)
     assert b.returncode == 2 and b.stderr.count("\n") == 3 and "Traceback" not in b.stderr
 
 
 def test_timeout_gives_unknown_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(EBS), "--set", "N=8", "--timeout", "0.01", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(EBS), "--set", "N=8", "--timeout", "0.01", "--only", "load_bounded"], capsys)
     assert code == 3
     assert "timeout after 0.01 s" in out
 
