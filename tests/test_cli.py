@@ -16,6 +16,7 @@ from checker.cli import main
 EBS = ROOT / "models" / "ebs_2011.storm"
 FIXED = ROOT / "models" / "ebs_2011_fixed.storm"
 GOLDEN = ROOT / "tests" / "golden"
+LANGMD = ROOT / "tests" / "conformance" / "13_ebs_2011_langmd.storm"
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -27,7 +28,7 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 def test_violated_spec_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["check", str(EBS)], capsys)
     assert code == 1
-    assert "Futile retries, a shortage rather than a retry storm" in out  # issue 8: this flagship is a shortage
+    assert "Retry storm sustained by the retries" in out
 
 
 def test_fixed_spec_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,14 +38,14 @@ def test_fixed_spec_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_bounded_holds_exit_0_unless_strict(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "load_bounded"], capsys)
     assert code == 0 and "holds up to 2 ticks" in out
-    code, _, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "cp_bounded", "--strict"], capsys)
+    code, _, _ = run_cli(["check", str(FIXED), "--ticks", "2", "--only", "load_bounded", "--strict"], capsys)
     assert code == 3
 
 
 def test_state_limit_gives_unknown_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(FIXED), "--max-states", "50", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(FIXED), "--max-states", "50", "--only", "load_bounded"], capsys)
     assert code == 3
     assert "state limit" in out
 
@@ -116,7 +117,7 @@ def test_json_report_is_itf_shaped_and_stable(capsys: pytest.CaptureFixture[str]
     assert storm["status"] == "violated"
     assert set(trace) >= {"#meta", "vars", "states", "loop"}
     assert 0 <= trace["loop"] < len(trace["states"])
-    assert trace["states"][0]["free"] == {"#bigint": "2"}
+    assert trace["states"][0]["free"] == {"#bigint": "1"}
     assert trace["states"][0]["net_ok"] is True
 
 
@@ -137,16 +138,16 @@ def test_golden_reports(fmt: str, suffix: str, capsys: pytest.CaptureFixture[str
 
 
 def test_python_dash_m_and_console_script_agree() -> None:
-    a = subprocess.run([sys.executable, "-m", "checker", "check", str(FIXED), "--quiet", "--only", "cp_bounded"],
+    a = subprocess.run([sys.executable, "-m", "checker", "check", str(FIXED), "--quiet", "--only", "load_bounded"],
                        capture_output=True, text=True)
-    assert a.returncode == 0 and "cp_bounded" in a.stdout
+    assert a.returncode == 0 and "load_bounded" in a.stdout
     b = subprocess.run([sys.executable, "-m", "checker", "check", str(ROOT / "tests/specs/invalid/unknown_name.storm")],
                        capture_output=True, text=True)
     assert b.returncode == 2 and b.stderr.count("\n") == 3 and "Traceback" not in b.stderr
 
 
 def test_timeout_gives_unknown_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["check", str(EBS), "--set", "N=8", "--timeout", "0.01", "--only", "cp_bounded"], capsys)
+    code, out, _ = run_cli(["check", str(EBS), "--set", "N=8", "--timeout", "0.01", "--only", "load_bounded"], capsys)
     assert code == 3
     assert "timeout after 0.01 s" in out
 
@@ -227,15 +228,16 @@ def test_engine_both_shows_each_verdict_and_who_decided(capsys: pytest.CaptureFi
 def test_check_is_complete_by_default_and_says_when_a_tick_bound_makes_it_bounded(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run_cli(["check", str(EBS), "--quiet"], capsys)
+    # language.md's example: its storm lies beyond 8 ticks (the flagship's own lies within them)
+    code, out, _ = run_cli(["check", str(LANGMD), "--quiet"], capsys)
     assert code == 1 and "exploration complete" in out and "no tick bound" in out
-    code, out, _ = run_cli(["check", str(EBS), "--ticks", "8", "--quiet"], capsys)
+    code, out, _ = run_cli(["check", str(LANGMD), "--ticks", "8", "--quiet"], capsys)
     assert code == 0  # the storm lies beyond 8 ticks: bounded holds count as holds...
     assert "holds up to 8 ticks" in out and "tick bound 8" in out
     assert "The result is bounded: only runs of at most 8 ticks were explored" in out
     assert re.search(r"[1-9][\d,]* tick state\(s\) of depth 9 lie beyond the bound", out)
     assert "Drop --ticks to explore completely" in out
-    code, _, _ = run_cli(["check", str(EBS), "--ticks", "8", "--quiet", "--strict"], capsys)
+    code, _, _ = run_cli(["check", str(LANGMD), "--ticks", "8", "--quiet", "--strict"], capsys)
     assert code == 3  # ...unless --strict asks for complete results
 
 

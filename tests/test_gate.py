@@ -286,3 +286,26 @@ def test_gate_sarif_reports_a_deleted_check(repo: Path, capsys: pytest.CaptureFi
     _validate_schema(log)
     deleted = [r for r in log["runs"][0]["results"] if r["ruleId"] == "stormproof/deleted-check"]
     assert code == 1 and len(deleted) == 1 and "no_storm" in deleted[0]["message"]["text"]
+
+
+FIXED_FLAGSHIP = Path(__file__).resolve().parent.parent / "models" / "ebs_2011_fixed.storm"
+
+
+@pytest.mark.parametrize("change", [("const BACKOFF = 2", "const BACKOFF = 0"), ("const SPARE = 2", "const SPARE = 1")],
+                         ids=["backoff-dropped", "buffer-shrunk"])
+def test_dropping_a_fix_from_the_flagship_fails_the_retry_policy_gate(
+        repo: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str]) -> None:
+    # the README's promise: a change that drops the backoff or shrinks the buffer fails the build
+    text = FIXED_FLAGSHIP.read_text(encoding="utf-8")
+    assert change[0] in text
+    (repo / "specs" / "ebs.storm").write_text(text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "fixed flagship")
+    args = ["specs/ebs.storm", "--base", "main", "--only", "retry_policy"]
+    code, out, _ = gate(args, capsys)
+    assert code == 0 and _row(out, "retry_policy")[:4] == ["retry_policy", "holds", "holds", "no"]
+    (repo / "specs" / "ebs.storm").write_text(text.replace(change[0], change[1]))
+    code, out, _ = gate(args, capsys)
+    assert code == 1
+    assert _row(out, "retry_policy")[:4] == ["retry_policy", "holds", "VIOLATED", "yes"]
+    assert "Retry storm sustained by the retries" in out

@@ -19,7 +19,7 @@ from checker.engines.explicit.graph import quotient
 from checker.model import load_spec, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
-EBS = ROOT / "models" / "ebs_2011.storm"
+EBS = ROOT / "tests" / "conformance" / "13_ebs_2011_langmd.storm"  # language.md's example: pinned numbers
 SMALL_EBS = {"N": 3, "SPARE": 1, "CP_RATE": 2}
 
 

@@ -74,3 +74,7 @@ def test_ebs_2011_storm_loop_runs_after_the_network_heals() -> None:
     assert not {"claim", "copied", "heal", "netsplit", "lose_mirror"} & set(loop)
     net_ok = [v.name for v in run.model.globals].index("net_ok")
     assert all(s.globals[net_ok] is True for s in trace.states[loop_first:])
+    # the retries starve a copy that would free space: sustained, not a shortage (issue 8)
+    assert storm.diagnosis is not None and storm.diagnosis.cause.value == "sustained"
+    k, copying = run.model.state_kind("copying")  # type: ignore[misc]
+    assert all(s.count(k, copying) > 0 for s in trace.states[loop_first:])
