@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_cli import _normalise as normalise
 
 from checker.cli import main
 from checker.engines import CheckOptions, Verdict
@@ -168,3 +169,16 @@ def test_json_carries_the_diagnosis_and_coverage(capsys: pytest.CaptureFixture[s
     doc = json.loads(capsys.readouterr().out)
     assert doc["specs"][0]["never_fired"] == ["again"]
     assert doc["specs"][0]["checks"][0]["vacuous"].startswith("retry rule again")
+
+
+@pytest.mark.parametrize("name", ["sustained", "futile"])
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_golden_diagnosis_reports(name: str, fmt: str, capsys: pytest.CaptureFixture[str],
+                                  update_golden: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(SPECS.parent.parent.parent)  # paths in the report are relative to the repository
+    main(["check", f"tests/specs/diagnosis/{name}.storm", "--format", fmt])
+    out = normalise(capsys.readouterr().out)  # timings vary from run to run
+    golden = SPECS.parent.parent / "golden" / f"diagnosis_{name}.{'txt' if fmt == 'text' else 'json'}"
+    if update_golden:
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
