@@ -193,20 +193,20 @@ def chart_svg(data: ChartData, chart_id: str, title: str) -> str:
             f'data-left="{LEFT}">'), f"<title>{_esc(title)}</title>"]
     plot_top, plot_bottom = TOP, height - BOTTOM
     # bands under everything
+    def band(cls: str, a: float, b: float, title: str) -> str:
+        """A shaded rectangle over ticks a..b, the whole height of the plot."""
+        return (f'<rect class="{cls}" data-from="{_num(a)}" data-to="{_num(b)}" x="{_num(sx(a))}" '
+                f'y="{plot_top}" width="{_num(sx(b) - sx(a))}" height="{_num(plot_bottom - plot_top)}">'
+                f"<title>{title}</title></rect>")
+
     if data.loop is not None:
         a, b = data.loop
-        out.append(f'<rect class="loop-band" data-from="{_num(a)}" data-to="{_num(b)}" x="{_num(sx(a))}" '
-                   f'y="{plot_top}" width="{_num(sx(b) - sx(a))}" height="{_num(plot_bottom - plot_top)}">'
-                   f"<title>the loop: ticks {_num(a)} to {_num(b)}, then back to tick {_num(a)}</title></rect>")
-        out.append(f'<rect class="loop-band repeat" data-from="{_num(b)}" data-to="{_num(2 * b - a)}" '
-                   f'x="{_num(sx(b))}" y="{plot_top}" width="{_num(sx(2 * b - a) - sx(b))}" '
-                   f'height="{_num(plot_bottom - plot_top)}"><title>the loop again: it repeats forever</title></rect>')
+        out.append(band("loop-band", a, b, f"the loop: ticks {_num(a)} to {_num(b)}, then back to tick {_num(a)}"))
+        out.append(band("loop-band repeat", b, 2 * b - a, "the loop again: it repeats forever"))
         out.append(f'<text class="band-label" x="{_num(sx(a) + 4)}" y="{plot_top - 8}">↻ loop, repeats forever</text>')
     if data.window is not None:
         a, b = data.window
-        out.append(f'<rect class="window-band" data-from="{_num(a)}" data-to="{_num(b)}" x="{_num(sx(a))}" '
-                   f'y="{plot_top}" width="{_num(sx(b) - sx(a))}" height="{_num(plot_bottom - plot_top)}">'
-                   f"<title>{_num(b - a)} fault-free ticks without recovery</title></rect>")
+        out.append(band("window-band", a, b, f"{_num(b - a)} fault-free ticks without recovery"))
         out.append(f'<text class="band-label" x="{_num(sx(a) + 4)}" y="{plot_top - 8}">'
                    f"{_num(b - a)}-tick window, never recovers</text>")
     y = float(TOP)
