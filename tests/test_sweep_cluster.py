@@ -245,6 +245,19 @@ def test_a_rerun_skips_the_points_in_the_results_file(
     assert len(executor.tasks) == 18
 
 
+def test_a_point_is_reused_whatever_the_order_of_the_set_options(
+        spec: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    results = tmp_path / "r.jsonl"
+    sweep([spec, *GRID, "--results", str(results)], capsys)
+    executor = Shuffled(2)
+    use_executor(monkeypatch, executor)
+    swapped = [*GRID[2:], *GRID[:2]]  # --set CAP=... before --set N=...
+    code, out, _ = sweep([spec, *swapped, "--results", str(results)], capsys)
+    assert executor.tasks == []  # all nine points came from the file
+    assert (code, out) == sweep([spec, *swapped], capsys)[:2]
+    assert len(results.read_text().splitlines()) == 9
+
+
 def test_a_truncated_or_corrupt_line_is_redone(
         spec: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     results = tmp_path / "r.jsonl"

@@ -60,7 +60,8 @@ class Task:
             "stormproof": __version__,
             "spec_sha256": self.spec_sha256,
             "filename": self.filename,
-            "values": [[name, value] for name, value in self.overrides],
+            # by name: a point is the same whatever order the --set options were given in
+            "values": [[name, value] for name, value in sorted(self.overrides)],
             "engine": self.engine,
             "ticks": self.ticks,
             "max_states": self.max_states,
