@@ -73,8 +73,13 @@ class Trace:
 
     @property
     def ticks(self) -> int:
-        """The length in ticks: tick steps before the end (the lasso's closing tick included)."""
-        return sum(1 for s in self.steps if s.kind is StepKind.TICK)
+        """The length in ticks: tick steps before the end (the lasso's closing tick included).
+
+        A failing tick step counts too (language.md section 8): an error in the tick step that
+        follows k tick steps has length k + 1.
+        """
+        failing = self.failing_step is not None and self.failing_step.kind is StepKind.TICK
+        return sum(1 for s in self.steps if s.kind is StepKind.TICK) + failing
 
 
 class StormCause(enum.Enum):

@@ -35,6 +35,9 @@ def scope(run: RunResult) -> str:
         if B is None:
             return "exploration complete"
         return f"exploration complete (no tick state lies beyond the bound of {B} ticks)"
+    if s.bound_hit and s.beyond_bound == 0:  # no tick state beyond: a failing tick step (section 8)
+        return (f"only runs of at most {B} ticks were explored; the tick step after tick {B} raises "
+                f"a model error, beyond the bound")
     if s.bound_hit:
         return (f"only runs of at most {B} ticks were explored; {s.beyond_bound:,} tick state(s) "
                 f"of depth {B + 1 if B is not None else '?'} lie beyond the bound")
