@@ -120,6 +120,9 @@ def explain(model: ir.Model, r: CheckResult) -> str:
             return f"A state with `{c.source}` is reached after {r.ticks} tick(s)."
         return r.reason or "Holds in every reachable state."
     if r.verdict is Verdict.HOLDS_BOUNDED:
+        if not r.bound_hit:  # the engine could not tell whether tick states lie beyond the bound
+            what = f": {r.reason}" if r.reason else ""
+            return f"No run of at most {r.bound} ticks violates it, which is not a proof{what}."
         note = f" {r.reason}" if r.reason else ""
         return f"Nothing violates it within {r.bound} ticks; the tick bound was hit, so this is not a proof.{note}"
     if r.verdict is Verdict.UNKNOWN:

@@ -83,6 +83,7 @@ def check_record(run: RunResult, r: CheckResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "complete": decided(r),
         "engine": r.engine,
+        "bound_hit": r.bound_hit,
     }
     if run.parts:
         per = {p.engine: next((x for x in p.results if x.check.name == r.check.name), None) for p in run.parts}

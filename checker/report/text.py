@@ -49,7 +49,7 @@ def _detail(r: CheckResult) -> str:
             return "witness found"
         return r.reason or ""
     if r.verdict is Verdict.HOLDS_BOUNDED:
-        return "tick bound hit"
+        return "tick bound hit" if r.bound_hit else "deeper tick states not excluded"
     if r.trace is None:
         return r.reason or "no witness exists"
     if r.trace.loop_start is not None:

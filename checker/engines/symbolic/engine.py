@@ -327,10 +327,12 @@ class _Run:
         return states, steps, ticks
 
     def result(self, c: ir.Check, verdict: Verdict, trace: Trace | None = None, *, reason: str | None = None,
-               model_error: bool = False, ticks: int | None = None, bound: int | None = None) -> None:
+               model_error: bool = False, ticks: int | None = None, bound: int | None = None,
+               bound_hit: bool = False) -> None:
         if trace is not None and ticks is None and c.kind not in LASSO:
             ticks = trace.ticks
-        self.results[c.name] = CheckResult(c, verdict, "symbolic", trace, ticks, bound, reason, model_error)
+        self.results[c.name] = CheckResult(c, verdict, "symbolic", trace, ticks, bound, reason, model_error,
+                                           bound_hit=bound_hit)
         self.pending[c.name].done = True
 
     def cut_at(self, states: list[State], steps: list[Step], pred: Callable[[State], object]) -> tuple[int, object]:
@@ -683,7 +685,8 @@ class _Run:
             elif c.kind is CK.REACHABLE:
                 self.result(c, Verdict.UNKNOWN, reason=f"no witness within {B} ticks", bound=B)
             else:
-                self.result(c, Verdict.HOLDS_BOUNDED, bound=B, reason=self.stats.established or None)
+                self.result(c, Verdict.HOLDS_BOUNDED, bound=B, reason=self.stats.established or None,
+                            bound_hit=self.beyond_error)
 
 
 def _lasso_cover(run: _Run, p: _Pending) -> int:
