@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import run_spec, verdicts
 
 from checker.cli import main
 from checker.report.explain import explain
-from helpers import run_spec, verdicts
 
 SHALLOW = Path(__file__).parent / "specs" / "bound" / "shallow.storm"
 

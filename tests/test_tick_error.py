@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import run_spec, verdicts
 
 SPECS = Path(__file__).parent / "specs" / "tick_error"

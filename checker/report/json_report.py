@@ -16,7 +16,7 @@ from checker import __version__
 from checker.engines.base import CheckResult, Diagnosis, RunResult, Trace
 from checker.model import ir
 from checker.model.semantics import State
-from checker.report.explain import diagnosis_fields, explain
+from checker.report.explain import diagnosis_fields, explain, ticked, value_text
 from checker.report.record import check_record, run_record
 
 
@@ -46,11 +46,47 @@ def itf_state(model: ir.Model, state: State) -> dict[str, Any]:
     return out
 
 
+def locals_summary(model: ir.Model, state: State) -> dict[str, Any]:
+    """Per kind with locals, per node state with nodes: how many nodes have each value of each
+    local (`{"volume": {"searching": {"wait": {"0": 1, "2": 2}}}}`)."""
+    out: dict[str, Any] = {}
+    for k, kind in enumerate(model.kinds):
+        if not kind.locals:
+            continue
+        per: dict[str, Any] = {}
+        for (s, loc, _acted), n in state.kinds[k]:
+            mine = per.setdefault(kind.states[s], {v.name: {} for v in kind.locals})
+            for var, x in zip(kind.locals, loc):
+                key = value_text(x)
+                mine[var.name][key] = mine[var.name].get(key, 0) + n
+        out[kind.name] = per
+    return out
+
+
+def before_tick(model: ir.Model, state: State) -> dict[str, Any]:
+    """The values the tick blocks assign, as they were just before the tick step from `state`."""
+    glob, loc = ticked(model)
+    out: dict[str, Any] = {model.globals[g].name: _value(state.globals[g]) for g in glob}
+    for k, i in loc:
+        values: dict[str, int] = {}
+        for (_s, lv, _a), n in state.kinds[k]:
+            values[value_text(lv[i])] = values.get(value_text(lv[i]), 0) + n
+        out[f"{model.kinds[k].name}.{model.kinds[k].locals[i].name}"] = values
+    return out
+
+
 def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
+    """The trace in ITF. Beyond ITF, each state's `#meta` has `locals` (see `locals_summary`)
+    and, for a state reached by a tick step, `before_tick`: what the tick blocks assigned, as
+    it was at the end of the tick, before they ran."""
     states = []
     ticks = 0
     for i, st in enumerate(trace.states):
         meta: dict[str, Any] = {"index": i, "tick": ticks}
+        if model.kinds and any(k.locals for k in model.kinds):
+            meta["locals"] = locals_summary(model, st)
+        if i > 0 and trace.steps[i - 1].kind.value == "tick" and (model.tick or any(k.tick for k in model.kinds)):
+            meta["before_tick"] = before_tick(model, trace.states[i - 1])
         if i < len(trace.steps) and (i < len(trace.states) - 1 or trace.loop_start is not None):
             step = trace.steps[i]
             meta["next"] = {"kind": step.kind.value, "name": step.name}
@@ -104,7 +140,7 @@ def _diagnosis(model: ir.Model, d: Diagnosis | None) -> dict[str, Any] | None:
     return out
 
 
-def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_json(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     specs = []
     for run in runs:
         m = run.model
