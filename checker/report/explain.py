@@ -222,7 +222,7 @@ def table(model: ir.Model, trace: Trace, *, offset: int = 0, full: bool = False)
             label = f"↻ {label}"
         if r.closes_loop and start is not None:
             label = f"{label} (= {int(start.label) + offset})"
-        changed = tuple(prev is not None and v != p and v != "-" for v, p in zip(now, prev or now))
+        changed = tuple(prev is not None and v != p and "-" not in (v, p) for v, p in zip(now, prev or now))
         lines.append(Line(label, fired_text(r.fired, r.failing), tuple(now), changed, r.loop_start, r.closes_loop))
         prev, prev_row = now, r
     flush()

@@ -46,23 +46,6 @@ def itf_state(model: ir.Model, state: State) -> dict[str, Any]:
     return out
 
 
-def locals_summary(model: ir.Model, state: State) -> dict[str, Any]:
-    """Per kind with locals, per node state with nodes: how many nodes have each value of each
-    local (`{"volume": {"searching": {"wait": {"0": 1, "2": 2}}}}`)."""
-    out: dict[str, Any] = {}
-    for k, kind in enumerate(model.kinds):
-        if not kind.locals:
-            continue
-        per: dict[str, Any] = {}
-        for (s, loc, _acted), n in state.kinds[k]:
-            mine = per.setdefault(kind.states[s], {v.name: {} for v in kind.locals})
-            for var, x in zip(kind.locals, loc):
-                key = value_text(x)
-                mine[var.name][key] = mine[var.name].get(key, 0) + n
-        out[kind.name] = per
-    return out
-
-
 def before_tick(model: ir.Model, state: State) -> dict[str, Any]:
     """The values the tick blocks assign, as they were just before the tick step from `state`."""
     glob, loc = ticked(model)
@@ -76,15 +59,14 @@ def before_tick(model: ir.Model, state: State) -> dict[str, Any]:
 
 
 def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
-    """The trace in ITF. Beyond ITF, each state's `#meta` has `locals` (see `locals_summary`)
-    and, for a state reached by a tick step, `before_tick`: what the tick blocks assigned, as
-    it was at the end of the tick, before they ran."""
+    """The trace in ITF. Node locals are in `KIND#nodes` (per situation: state, locals, acted,
+    count). A state reached by a tick step also has `before_tick` in its `#meta`: the values
+    the tick blocks assign, as they were at the end of the tick, before the blocks ran (a
+    kind's local as a count of nodes per value)."""
     states = []
     ticks = 0
     for i, st in enumerate(trace.states):
         meta: dict[str, Any] = {"index": i, "tick": ticks}
-        if model.kinds and any(k.locals for k in model.kinds):
-            meta["locals"] = locals_summary(model, st)
         if i > 0 and trace.steps[i - 1].kind.value == "tick" and (model.tick or any(k.tick for k in model.kinds)):
             meta["before_tick"] = before_tick(model, trace.states[i - 1])
         if i < len(trace.steps) and (i < len(trace.states) - 1 or trace.loop_start is not None):
