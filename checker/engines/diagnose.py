@@ -453,6 +453,8 @@ def _blocked_words(g: RetryFreeGraph, v: int) -> list[str]:
     if g.recovers:
         return [f"`{g.check.source.split(' assuming ')[0].split(' within ')[0]}` is never reached without the retries"]
     words = []
+    if not any(r.tag is ir.Tag.PROGRESS for r in model.rules):
+        words.append("the spec has no progress rule")
     for r in model.rules:
         if r.tag is not ir.Tag.PROGRESS:
             continue

@@ -180,7 +180,8 @@ class Line:
 
 
 def table(model: ir.Model, trace: Trace, *, offset: int = 0, full: bool = False) -> tuple[Layout, list[Line]]:
-    """The trace as table lines, tick labels shifted by `offset`.
+    """The trace as table lines, tick labels shifted by `offset` (a lasso's closing row says
+    which row it returns to: `3 (= 2)`; marking the loop's start is the renderer's).
 
     Unless `full`, a run of two or more rows that each repeat the row above exactly (the same
     steps fired, the same values) is folded into one line, `4–21: unchanged, no_space x2 each
@@ -218,8 +219,6 @@ def table(model: ir.Model, trace: Trace, *, offset: int = 0, full: bool = False)
             pending.append((label, now))
             continue
         flush()
-        if r.loop_start:
-            label = f"↻ {label}"
         if r.closes_loop and start is not None:
             label = f"{label} (= {int(start.label) + offset})"
         changed = tuple(prev is not None and v != p and "-" not in (v, p) for v, p in zip(now, prev or now))

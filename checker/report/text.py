@@ -148,7 +148,7 @@ def render_trace(model: ir.Model, trace: Trace, offset: int = 0, full: bool = Fa
     """
     lay, lines = table(model, trace, offset=offset, full=full)
     headers = ["tick", "fired in the tick", *lay.headers]
-    body = [[ln.label, ln.fired] + [v + ("*" if ch else "") for v, ch in zip(ln.cells, ln.changed)]
+    body = [[("↻ " if ln.loop_start else "") + ln.label, ln.fired] + [v + ("*" if ch else "") for v, ch in zip(ln.cells, ln.changed)]
             for ln in lines]
     out = [str(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True))]
     if lay.constant:
