@@ -145,7 +145,8 @@ def chart_data(model: ir.Model, trace: Trace, check: ir.Check | None = None, tic
         start = tick_offset + sum(1 for s in trace.steps[: trace.loop_start] if s.kind is StepKind.TICK)
         loop = (float(start), float(tick_offset + trace.ticks))
     window = None
-    if check is not None and check.kind is ir.CheckKind.WITHIN and check.within is not None and trace.loop_start is None:
+    if check is not None and check.kind is ir.CheckKind.WITHIN and check.within is not None \
+            and trace.loop_start is None and trace.failing_step is None and trace.error is None:  # a bad run
         end = tick_offset + trace.ticks
         window = (float(end - check.within), float(end))
     count_max = max([sum(k.init_counts) for k in model.kinds] + [1])
