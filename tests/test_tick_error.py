@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from helpers import run_spec, verdicts
 
+from checker.engines.base import CheckOptions
+from checker.engines.compare import run_both
+from checker.model import load_spec
+
 SPECS = Path(__file__).parent / "specs" / "tick_error"
 ENGINES = ["explicit", "symbolic"]
 
@@ -68,3 +72,11 @@ def test_event_of_the_next_tick_with_fewer_steps_comes_before_a_failing_tick_ste
 def test_race_at_bound_zero_is_bounded(engine: str) -> None:
     assert _run("race", engine, 0) == {"c_low": ("holds_bounded", None), "quiet": ("holds_bounded", None),
                                        "one": ("unknown", None)}
+
+
+@pytest.mark.parametrize("name", ["counter", "race", "node_tick"])
+@pytest.mark.parametrize("ticks", [None, 0, 1, 2, 3])
+def test_engines_agree_on_tick_errors(name: str, ticks: int | None) -> None:
+    model = load_spec(SPECS / f"{name}.storm")
+    _a, _b, problems = run_both(model, CheckOptions(ticks=ticks, timeout=60))
+    assert not problems

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, run_spec
 
 from checker.cli import main
 from checker.engines import get_engine
@@ -14,7 +15,6 @@ from checker.engines.base import CheckOptions
 from checker.model import load_spec
 from checker.report.explain import explain, table
 from checker.report.text import render_trace
-from helpers import ROOT, run_spec
 
 LOCALS = Path(__file__).parent / "specs" / "traces" / "locals.storm"
 EBS = ROOT / "models" / "ebs_2011.storm"
