@@ -65,17 +65,6 @@ def value_text(v: ir.Value) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
 
 
-def columns(model: ir.Model) -> list[str]:
-    """Node states (their counts), then globals, in declaration order."""
-    return [s for k in model.kinds for s in k.states] + [v.name for v in model.globals]
-
-
-def cells(model: ir.Model, state: State) -> list[str]:
-    out = [str(state.count(k, s)) for k, kind in enumerate(model.kinds) for s in range(len(kind.states))]
-    out += [value_text(v) for v in state.globals]
-    return out
-
-
 def ticked(model: ir.Model) -> tuple[list[int], list[tuple[int, int]]]:
     """Globals a tick block assigns, and (kind, local) pairs a kind's tick block assigns."""
     glob = sorted({a.index for a in model.tick})
