@@ -309,3 +309,16 @@ def test_dropping_a_fix_from_the_flagship_fails_the_retry_policy_gate(
     assert code == 1
     assert _row(out, "retry_policy")[:4] == ["retry_policy", "holds", "VIOLATED", "yes"]
     assert "Retry storm sustained by the retries" in out
+
+
+def test_a_regression_trace_is_folded_unless_full_trace(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    within = "check recovers served: count(done) == N within 6 ticks\n"
+    (repo / "specs" / "a.storm").write_text(spec(2, within))
+    git(repo, "commit", "-qam", "a deadline")
+    (repo / "specs" / "a.storm").write_text(spec(1, within))
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--only", "served"], capsys)
+    assert code == 1
+    assert "unchanged, again x1 each tick" in out and "folded (--full-trace shows each)" in out
+    code, out, _ = gate(["specs/a.storm", "--base", "main", "--only", "served", "--full-trace"], capsys)
+    assert code == 1
+    assert "unchanged, again" not in out and "\n6 " in out and "\n5 " in out

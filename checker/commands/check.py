@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from checker.commands.options import (
     add_check_options,
+    add_full_trace_option,
     add_progress_option,
     check_only,
     check_options,
@@ -53,6 +54,7 @@ def add_parser(sub: Any) -> None:
                    help="count 'holds up to B ticks' as unknown (exit 3): ask for complete results")
     p.add_argument("--quiet", action="store_true",
                    help="no progress line and no witness traces; violations are always printed")
+    add_full_trace_option(p)
     add_progress_option(p)
 
 
@@ -154,6 +156,6 @@ def run(args: argparse.Namespace) -> int:
             runs.append(run_checks(m, args.engine, opts, overrides))
     finally:
         progress.clear()
-    write_output(REPORTERS[args.format](runs, args.quiet), args.output)
+    write_output(REPORTERS[args.format](runs, args.quiet, full_trace=args.full_trace), args.output)
     vacuous = any(r.vacuous is not None for run in runs for r in run.results)
     return exit_code((r.verdict for run in runs for r in run.results), args.strict, vacuous)

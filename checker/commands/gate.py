@@ -34,6 +34,7 @@ from checker.commands.options import (
     EXIT_UNKNOWN,
     EXIT_VIOLATED,
     add_check_options,
+    add_full_trace_option,
     check_only,
     check_options,
     parse_set,
@@ -71,6 +72,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--strict", action="store_true",
                    help="'holds up to B ticks' does not count as holding, and a check undecided at both "
                         "ends fails the gate (exit 3)")
+    add_full_trace_option(p)
 
 
 # ---- git -------------------------------------------------------------------------------------
@@ -180,16 +182,16 @@ def _cell(r: CheckResult | None, missing: str) -> str:
     return missing if r is None else result_text(r)
 
 
-def _regression_text(g: SpecGate, row: Row, ref: str) -> str:
+def _regression_text(g: SpecGate, row: Row, ref: str, full_trace: bool = False) -> str:
     if row.after is None or g.model is None:
         return f"{g.spec}: {row.check}: {row.note} since {ref}."
     head = f"{g.spec}: {row.check}: {explain(g.model, row.after)}"
     if row.after.trace is None:
         return head
-    return f"{head}\n{trace_text(g.model, row.after)}"
+    return f"{head}\n{trace_text(g.model, row.after, full_trace)}"
 
 
-def render(gates: Sequence[SpecGate], ref: str, strict: bool = False) -> str:
+def render(gates: Sequence[SpecGate], ref: str, strict: bool = False, full_trace: bool = False) -> str:
     out: list[str] = []
     for g in gates:
         out.append(f"{g.spec}: compared with {ref}")
@@ -206,7 +208,7 @@ def render(gates: Sequence[SpecGate], ref: str, strict: bool = False) -> str:
         out.append("")
     regressions = [(g, row) for g in gates for row in g.rows if row.regressed]
     for g, row in regressions:
-        out.append(_regression_text(g, row, ref))
+        out.append(_regression_text(g, row, ref, full_trace))
         out.append("")
     undecided = [(g, row) for g in gates for row in g.rows if row.undecided]
     for g, row in undecided:
@@ -252,7 +254,7 @@ def render_json(gates: Sequence[SpecGate], ref: str, commit: str) -> str:
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
-def render_junit(gates: Sequence[SpecGate], ref: str, strict: bool) -> str:
+def render_junit(gates: Sequence[SpecGate], ref: str, strict: bool, full_trace: bool = False) -> str:
     root = ET.Element("testsuites", {"name": f"stormproof gate against {ref}"})
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for g in gates:
@@ -275,7 +277,7 @@ def render_junit(gates: Sequence[SpecGate], ref: str, strict: bool) -> str:
                 f" ({row.note})" if row.note else "")
             if row.regressed:
                 fail = ET.SubElement(case, "failure", {"message": f"regressed since {ref}: {line}", "type": "regression"})
-                fail.text = _regression_text(g, row, ref) + "\n"
+                fail.text = _regression_text(g, row, ref, full_trace) + "\n"
             elif row.undecided and strict:
                 err = ET.SubElement(case, "error", {"message": f"undecided at both ends: {line}", "type": "undecided"})
                 err.text = line + "\n"
@@ -365,11 +367,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = render_json(gates, args.base, commit)
     elif args.format == "junit":
-        text = render_junit(gates, args.base, args.strict)
+        text = render_junit(gates, args.base, args.strict, args.full_trace)
     elif args.format == "sarif":
         text = render_sarif(gates, args.base)
     else:
-        text = render(gates, args.base, args.strict)
+        text = render(gates, args.base, args.strict, args.full_trace)
     write_output(text, args.output)
     if any(row.regressed for g in gates for row in g.rows):
         return EXIT_VIOLATED

@@ -160,6 +160,13 @@ def add_bound_options(p: argparse.ArgumentParser) -> None:
                    help="override a constant, e.g. --set N=12 (repeatable)")
 
 
+def add_full_trace_option(p: argparse.ArgumentParser) -> None:
+    """--full-trace: print every tick of a trace table (text and junit)."""
+    p.add_argument("--full-trace", action="store_true",
+                   help="print every tick of each trace; by default ticks that repeat the row above "
+                        "exactly are folded into one line ('4-21: unchanged, no_space x2 each tick')")
+
+
 def add_progress_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action="store_true",
                    help="write a progress line to stderr every few seconds (for CI logs); "

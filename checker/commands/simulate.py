@@ -22,6 +22,7 @@ from typing import Any
 from checker.commands.options import (
     EXIT_OK,
     EXIT_VIOLATED,
+    add_full_trace_option,
     check_only,
     parse_set,
     positive_int,
@@ -33,7 +34,7 @@ from checker.errors import ModelError, Span, UsageError
 from checker.model import ir, load_spec
 from checker.model.evaluate import EvalError
 from checker.model.semantics import State, Step, StepKind, apply, check_value, enabled, initial_state
-from checker.report.explain import explain, rows
+from checker.report.explain import explain
 from checker.report.junit import trace_text
 from checker.report.text import render_trace
 
@@ -57,6 +58,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--only", action="append", default=[], metavar="CHECK",
                    help="evaluate only this check (repeatable)")
     p.add_argument("--quiet", action="store_true", help="print only violating runs and the summary")
+    add_full_trace_option(p)
 
 
 @dataclass
@@ -136,7 +138,8 @@ def simulate(model: ir.Model, index: int, seed: int, ticks: int, checks: list[ir
     return Run(index, seed, Trace(tuple(states), tuple(steps)), None, reached)
 
 
-def render(model: ir.Model, runs: list[Run], ticks: int, checks: list[ir.Check], quiet: bool) -> str:
+def render(model: ir.Model, runs: list[Run], ticks: int, checks: list[ir.Check], quiet: bool,
+           full_trace: bool = False) -> str:
     out: list[str] = []
     reachables = [c.name for c in checks if c.kind is ir.CheckKind.REACHABLE]
     for r in runs:
@@ -147,12 +150,12 @@ def render(model: ir.Model, runs: list[Run], ticks: int, checks: list[ir.Check],
             v = r.violation
             if v.model_error:
                 out.append(f"MODEL ERROR: {explain(model, v)}")
-                out.append(trace_text(model, v).rsplit("\n", 1)[0])
+                out.append(trace_text(model, v, full_trace).rsplit("\n", 1)[0])
             else:
                 out.append(f"VIOLATED: check '{v.check.name}' ({v.check.kind.value})")
-                out.append(trace_text(model, v))
+                out.append(trace_text(model, v, full_trace))
         else:
-            out.append(render_trace(model, rows(r.trace)))
+            out.append(render_trace(model, r.trace, full=full_trace))
             out.append("* marks a value that changed since the row above.")
             if r.stopped:
                 out.append(r.stopped)
@@ -189,5 +192,5 @@ def run(args: argparse.Namespace) -> int:
         if r.violation is not None:
             replay(model, r.violation)  # a trace that does not replay is a bug: InternalError
         runs.append(r)
-    write_output(render(model, runs, args.ticks, checks, args.quiet))
+    write_output(render(model, runs, args.ticks, checks, args.quiet, args.full_trace))
     return EXIT_VIOLATED if any(r.violation is not None for r in runs) else EXIT_OK

@@ -330,7 +330,8 @@ def render_text(s: Sweep) -> str:
         out.append(tabulate(rows, headers=names + s.checks, tablefmt="simple", disable_numparse=True))
         out.append("")
     if any(c.status == "holds_bounded" for cs in s.cells.values() for c in cs.values()):
-        out.append("bounded: holds up to the tick bound only (the bound was hit); counted as holding below.")
+        out.append("bounded: holds up to the tick bound only (nothing found within it, not a proof); "
+                   "counted as holding below.")
     if any(c.status == "unknown" for cs in s.cells.values() for c in cs.values()):
         out.append("unknown: the engine gave up (state limit or timeout); counted as not holding below.")
     errors = [(p, cell.reason) for p in s.points for cell in list(s.cells[p].values())[:1] if cell.status == "error"]

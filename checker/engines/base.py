@@ -29,7 +29,7 @@ from checker.model.semantics import (
 
 class Verdict(enum.Enum):
     HOLDS = "holds"  # proved: state space exhausted, or induction closed
-    HOLDS_BOUNDED = "holds_bounded"  # nothing found within the tick bound, which was hit
+    HOLDS_BOUNDED = "holds_bounded"  # nothing found within the tick bound (CheckResult.bound_hit: was it hit)
     VIOLATED = "violated"  # with a trace
     UNKNOWN = "unknown"  # the engine gave up: say why
 
@@ -73,8 +73,13 @@ class Trace:
 
     @property
     def ticks(self) -> int:
-        """The length in ticks: tick steps before the end (the lasso's closing tick included)."""
-        return sum(1 for s in self.steps if s.kind is StepKind.TICK)
+        """The length in ticks: tick steps before the end (the lasso's closing tick included).
+
+        A failing tick step counts too (language.md section 8): an error in the tick step that
+        follows k tick steps has length k + 1.
+        """
+        failing = self.failing_step is not None and self.failing_step.kind is StepKind.TICK
+        return sum(1 for s in self.steps if s.kind is StepKind.TICK) + failing
 
 
 class StormCause(enum.Enum):
@@ -111,6 +116,9 @@ class CheckResult:
     model_error: bool = False  # the trace ends in a model error
     diagnosis: Diagnosis | None = None  # for a storm or no-recovery lasso: what keeps it alive
     vacuous: str | None = None  # why a check holds vacuously (its subject never happens)
+    # HOLDS_BOUNDED: a tick state of depth B + 1 (or a failing tick step after tick B) is known
+    # to exist; False where the engine could not tell (the symbolic engine unrolls paths)
+    bound_hit: bool = False
 
 
 @dataclass

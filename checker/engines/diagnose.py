@@ -368,13 +368,37 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def _steady(model: ir.Model, states: Sequence[sem.State]) -> list[str]:
+def _steady(model: ir.Model, states: Sequence[sem.State], before: Sequence[sem.State]) -> list[str]:
+    """Globals with one value at every tick state of the loop; a global a tick block assigns is
+    judged instead at the end of each tick of the loop, before the tick block ran (`before`),
+    so a per-tick counter shows what the tick did, not its reset value."""
+    ticked = {a.index for a in model.tick}
     parts = []
     for g, var in enumerate(model.globals):
+        if g in ticked:
+            vals = {s.globals[g] for s in before}
+            if len(vals) == 1:
+                parts.append(f"{var.name} = {_value(next(iter(vals)))} (before tick reset)")
+            continue
         vals = {s.globals[g] for s in states}
         if len(vals) == 1:
             parts.append(f"{var.name} = {_value(next(iter(vals)))}")
     return parts
+
+
+def steady_globals(model: ir.Model, trace: Trace) -> list[str]:
+    """`name = value` for each global steady around a lasso's loop (see `_steady`)."""
+    assert trace.loop_start is not None
+    idx = [trace.loop_start] + [i + 1 for i in range(trace.loop_start, len(trace.states) - 1)
+                                if trace.steps[i].kind is sem.StepKind.TICK]
+    return _steady(model, [trace.states[i] for i in idx], loop_pre_tick_states(trace))
+
+
+def loop_pre_tick_states(trace: Trace) -> list[sem.State]:
+    """The states just before each tick step of a lasso's loop (the closing tick included)."""
+    assert trace.loop_start is not None
+    return [trace.states[i] for i in range(trace.loop_start, len(trace.steps))
+            if trace.steps[i].kind is sem.StepKind.TICK]
 
 
 @dataclass(frozen=True)
@@ -429,6 +453,8 @@ def _blocked_words(g: RetryFreeGraph, v: int) -> list[str]:
     if g.recovers:
         return [f"`{g.check.source.split(' assuming ')[0].split(' within ')[0]}` is never reached without the retries"]
     words = []
+    if not any(r.tag is ir.Tag.PROGRESS for r in model.rules):
+        words.append("the spec has no progress rule")
     for r in model.rules:
         if r.tag is not ir.Tag.PROGRESS:
             continue
@@ -615,7 +641,7 @@ def _sentence(
     loop_states: Sequence[sem.State],
     g: RetryFreeGraph,
 ) -> str:
-    steady = _steady(model, loop_states)
+    steady = _steady(model, loop_states, loop_pre_tick_states(trace))
     while_text = f" while {', '.join(steady)}" if steady else ""
     period = "every tick" if inten.period == 1 else f"every {inten.period} ticks"
     who = _plural(inten.nodes, inten.kinds[0]) if len(inten.kinds) == 1 else f"{inten.nodes} nodes"

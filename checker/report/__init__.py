@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from checker.engines.base import RunResult
 from checker.report.html import render_html
@@ -11,7 +12,13 @@ from checker.report.junit import render_junit
 from checker.report.sarif import render_sarif
 from checker.report.text import render_text
 
-Renderer = Callable[[Sequence[RunResult], bool], str]
+
+class Renderer(Protocol):
+    """Render runs; `quiet` drops witness traces, `full_trace` unfolds repeated ticks (the
+    formats that print trace tables: text, junit; json, sarif and html list every tick)."""
+
+    def __call__(self, runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str: ...
+
 
 REPORTERS: dict[str, Renderer] = {
     "text": render_text,

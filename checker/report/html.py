@@ -23,7 +23,7 @@ from checker.engines.base import CheckResult, Diagnosis, RunResult, StormCause, 
 from checker.errors import UsageError
 from checker.model import ir
 from checker.model.semantics import State, StepKind
-from checker.report.explain import cells, columns, explain, fired_text, rows
+from checker.report.explain import explain, fired_text, rows, table
 from checker.report.record import engines, scope, value_text
 from checker.report.text import _detail, kind_text, result_text
 
@@ -145,7 +145,8 @@ def chart_data(model: ir.Model, trace: Trace, check: ir.Check | None = None, tic
         start = tick_offset + sum(1 for s in trace.steps[: trace.loop_start] if s.kind is StepKind.TICK)
         loop = (float(start), float(tick_offset + trace.ticks))
     window = None
-    if check is not None and check.kind is ir.CheckKind.WITHIN and check.within is not None and trace.loop_start is None:
+    if check is not None and check.kind is ir.CheckKind.WITHIN and check.within is not None \
+            and trace.loop_start is None and trace.failing_step is None and trace.error is None:  # a bad run
         end = tick_offset + trace.ticks
         window = (float(end - check.within), float(end))
     count_max = max([sum(k.init_counts) for k in model.kinds] + [1])
@@ -329,22 +330,18 @@ class TableRow:
     closes_loop: bool
 
 
-def table_rows(model: ir.Model, trace: Trace, tick_offset: int = 0) -> list[TableRow]:
-    """The trace table of the text report, with the changed cells flagged instead of starred."""
-    out = []
-    prev: list[str] | None = None
-    trows = rows(trace)
-    start = next((r.label for r in trows if r.loop_start), None)
-    for r in trows:
-        now = cells(model, r.state)
-        changed = tuple((v, prev is not None and v != p) for v, p in zip(now, prev or now))
-        head, _, rest = r.label.partition(" ")
-        label = str(int(head) + tick_offset) + (f" {rest}" if rest else "")
-        if r.closes_loop and start is not None:
-            label += f" (= {int(start) + tick_offset})"
-        out.append(TableRow(label, fired_text(r.fired, r.failing), changed, r.loop_start, r.closes_loop))
-        prev = now
-    return out
+def table_rows(model: ir.Model, trace: Trace, tick_offset: int = 0) -> tuple[list[str], list[TableRow], str]:
+    """The columns, rows and notes of the text report's trace table, changed cells flagged
+    instead of starred; every tick is a row (the chart above it has a point per tick)."""
+    lay, lines = table(model, trace, offset=tick_offset, full=True)
+    rows_ = [TableRow(ln.label, ln.fired, tuple(zip(ln.cells, ln.changed)), ln.loop_start, ln.closes_loop)
+             for ln in lines]
+    notes = []
+    if lay.constant:
+        notes.append(f"Locals with one value throughout: {', '.join(lay.constant)}.")
+    if lay.ticked_globals or lay.ticked_locals:
+        notes.append("(before tick): the value at the end of the tick, before its `on tick` block ran.")
+    return list(lay.headers), rows_, " ".join(notes)
 
 
 def run_configuration(run: RunResult) -> list[tuple[str, str]]:
@@ -383,11 +380,12 @@ def _diagnosis(model: ir.Model, d: Diagnosis, loop_tick: int, n: int) -> dict[st
     witness = None
     if d.cause is StormCause.SUSTAINED and d.witness is not None:
         wid = f"chart-{n}-retry-free"
+        w_cols, w_rows, _notes = table_rows(model, d.witness, loop_tick)
         title = f"without retries, from tick {loop_tick}"
         witness = {
             "id": wid, "title": title,
             "svg": chart_svg(chart_data(model, d.witness, tick_offset=loop_tick), wid, title),
-            "rows": table_rows(model, d.witness, loop_tick),
+            "columns": w_cols, "rows": w_rows,
         }
     return {
         "cause": d.cause.value, "cause_text": CAUSE_TEXT[d.cause], "sentence": d.sentence, "period": d.period,
@@ -403,13 +401,14 @@ def _trace_view(model: ir.Model, r: CheckResult, n: int) -> dict[str, Any]:
     title = f"{r.check.name}: {result_text(r)}"
     states = [(sid, name, PALETTE[j % len(PALETTE)]) for j, (sid, name) in enumerate(data.states)]
     loop_tick = int(data.loop[0]) if data.loop is not None else 0
+    t_cols, t_rows, t_notes = table_rows(model, r.trace)
     return {
         "id": cid,
         "svg": chart_svg(data, cid, title),
         "legend_states": states,
         "legend_globals": [g.label for g in data.globals],
         "loop": data.loop, "window": data.window,
-        "rows": table_rows(model, r.trace),
+        "columns": t_cols, "rows": t_rows, "notes": t_notes,
         "explain": explain(model, r),
         "diagnosis": _diagnosis(model, r.diagnosis, loop_tick, n) if r.diagnosis is not None else None,
         "what": "witness" if r.verdict is not Verdict.VIOLATED else "counterexample",
@@ -436,13 +435,13 @@ def _view(runs: Sequence[RunResult], quiet: bool) -> dict[str, Any]:
             })
         specs.append({
             "file": m.file, "protocol": m.name, "config": run_configuration(run), "checks": checks,
-            "columns": columns(m), "never_fired": list(run.never_fired or ()),
+            "never_fired": list(run.never_fired or ()),
             "violated": sum(1 for r in run.results if r.verdict is Verdict.VIOLATED),
         })
     return {"specs": specs, "version": __version__}
 
 
-def render_html(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_html(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     """The whole report as one HTML page that loads nothing from anywhere."""
     return str(_template().render(**_view(runs, quiet)))
 

@@ -16,7 +16,7 @@ from checker import __version__
 from checker.engines.base import CheckResult, Diagnosis, RunResult, Trace
 from checker.model import ir
 from checker.model.semantics import State
-from checker.report.explain import diagnosis_fields, explain
+from checker.report.explain import diagnosis_fields, explain, ticked, value_text
 from checker.report.record import check_record, run_record
 
 
@@ -46,11 +46,29 @@ def itf_state(model: ir.Model, state: State) -> dict[str, Any]:
     return out
 
 
+def before_tick(model: ir.Model, state: State) -> dict[str, Any]:
+    """The values the tick blocks assign, as they were just before the tick step from `state`."""
+    glob, loc = ticked(model)
+    out: dict[str, Any] = {model.globals[g].name: _value(state.globals[g]) for g in glob}
+    for k, i in loc:
+        values: dict[str, int] = {}
+        for (_s, lv, _a), n in state.kinds[k]:
+            values[value_text(lv[i])] = values.get(value_text(lv[i]), 0) + n
+        out[f"{model.kinds[k].name}.{model.kinds[k].locals[i].name}"] = values
+    return out
+
+
 def itf_trace(model: ir.Model, trace: Trace) -> dict[str, Any]:
+    """The trace in ITF. Node locals are in `KIND#nodes` (per situation: state, locals, acted,
+    count). A state reached by a tick step also has `before_tick` in its `#meta`: the values
+    the tick blocks assign, as they were at the end of the tick, before the blocks ran (a
+    kind's local as a count of nodes per value)."""
     states = []
     ticks = 0
     for i, st in enumerate(trace.states):
         meta: dict[str, Any] = {"index": i, "tick": ticks}
+        if i > 0 and trace.steps[i - 1].kind.value == "tick" and (model.tick or any(k.tick for k in model.kinds)):
+            meta["before_tick"] = before_tick(model, trace.states[i - 1])
         if i < len(trace.steps) and (i < len(trace.states) - 1 or trace.loop_start is not None):
             step = trace.steps[i]
             meta["next"] = {"kind": step.kind.value, "name": step.name}
@@ -104,7 +122,7 @@ def _diagnosis(model: ir.Model, d: Diagnosis | None) -> dict[str, Any] | None:
     return out
 
 
-def render_json(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_json(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     specs = []
     for run in runs:
         m = run.model

@@ -19,17 +19,17 @@ from pathlib import PurePath
 
 from checker.engines.base import CheckResult, RunResult, Verdict
 from checker.model import ir
-from checker.report.explain import explain, rows
+from checker.report.explain import explain
 from checker.report.record import check_record, run_record
 from checker.report.text import kind_text, render_trace, result_text
 
 
-def trace_text(model: ir.Model, r: CheckResult) -> str:
+def trace_text(model: ir.Model, r: CheckResult, full: bool = False) -> str:
     """The per-tick trace table of `r` with its legend and explanation, or just the explanation."""
     sentence = explain(model, r)
     if r.trace is None:
         return sentence
-    lines = [render_trace(model, rows(r.trace))]
+    lines = [render_trace(model, r.trace, full=full)]
     if r.trace.loop_start is not None:
         lines.append("↻ marks the tick state where the loop starts; the last row returns to it, "
                      "and the loop repeats forever.")
@@ -57,7 +57,7 @@ def _property_value(v: object) -> str:
     return json.dumps(v, sort_keys=True)
 
 
-def test_case(run: RunResult, r: CheckResult) -> ET.Element:
+def test_case(run: RunResult, r: CheckResult, full_trace: bool = False) -> ET.Element:
     """The `<testcase>` of one check (the one place its contents are built)."""
     m = run.model
     case = ET.Element("testcase", {"name": r.check.name, "classname": classname(m)})
@@ -67,7 +67,7 @@ def test_case(run: RunResult, r: CheckResult) -> ET.Element:
     if r.verdict is Verdict.VIOLATED:
         kind = "violated" if r.diagnosis is None else f"violated ({r.diagnosis.cause.value})"
         fail = ET.SubElement(case, "failure", {"message": explain(m, r), "type": kind})
-        fail.text = f"{what}\n{trace_text(m, r)}\n"
+        fail.text = f"{what}\n{trace_text(m, r, full_trace)}\n"
     elif r.verdict is Verdict.UNKNOWN:
         err = ET.SubElement(case, "error", {"message": r.reason or "unknown", "type": "unknown"})
         err.text = f"{what}\n{explain(m, r)}\n"
@@ -76,7 +76,7 @@ def test_case(run: RunResult, r: CheckResult) -> ET.Element:
     return case
 
 
-def render_junit(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_junit(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     all_results = [r for run in runs for r in run.results]
     total = sum(run.stats.seconds for run in runs)
     root = ET.Element("testsuites", {"name": "stormproof", **_counts(all_results), "time": f"{total:.3f}"})
@@ -93,6 +93,6 @@ def render_junit(runs: Sequence[RunResult], quiet: bool = False) -> str:
         for name, value in facts:
             ET.SubElement(props, "property", {"name": name, "value": _property_value(value)})
         for r in run.results:
-            suite.append(test_case(run, r))
+            suite.append(test_case(run, r, full_trace))
     ET.indent(root, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

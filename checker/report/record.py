@@ -35,6 +35,9 @@ def scope(run: RunResult) -> str:
         if B is None:
             return "exploration complete"
         return f"exploration complete (no tick state lies beyond the bound of {B} ticks)"
+    if s.bound_hit and s.beyond_bound == 0:  # no tick state beyond: a failing tick step (section 8)
+        return (f"only runs of at most {B} ticks were explored; the tick step after tick {B} raises "
+                f"a model error, beyond the bound")
     if s.bound_hit:
         return (f"only runs of at most {B} ticks were explored; {s.beyond_bound:,} tick state(s) "
                 f"of depth {B + 1 if B is not None else '?'} lie beyond the bound")
@@ -80,6 +83,7 @@ def check_record(run: RunResult, r: CheckResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "complete": decided(r),
         "engine": r.engine,
+        "bound_hit": r.bound_hit,
     }
     if run.parts:
         per = {p.engine: next((x for x in p.results if x.check.name == r.check.name), None) for p in run.parts}

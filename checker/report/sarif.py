@@ -32,7 +32,7 @@ from checker import __version__
 from checker.engines.base import CheckResult, RunResult, Trace, Verdict
 from checker.errors import Span, SpecError
 from checker.model import ir
-from checker.report.explain import cells, columns, diagnosis_fields, explain, rows
+from checker.report.explain import diagnosis_fields, explain, layout, row_cells, rows
 from checker.report.junit import trace_text
 from checker.report.record import check_record, run_record
 from checker.report.text import kind_text, result_text
@@ -101,10 +101,11 @@ def code_flow(model: ir.Model, trace: Trace) -> dict[str, Any]:
     uri = artifact_uri(model.file)
     spans = {e.name: e.span for e in model.events}
     quiet = model.tick[0].span if model.tick else Span(model.file, 1, 1)
-    heads = columns(model)
+    trace_rows = rows(trace)
+    lay = layout(model, trace_rows)
     out: list[dict[str, Any]] = []
-    for row in rows(trace):
-        state = {h: {"text": v} for h, v in zip(heads, cells(model, row.state))}
+    for row in trace_rows:
+        state = {h: {"text": v} for h, v in zip(lay.headers, row_cells(model, lay, row))}
         steps = [(spans.get(name, quiet), f"{name} x{times}") for name, times in row.fired]
         if row.failing is not None:
             steps.append((spans.get(row.failing, quiet), f"{row.failing} fails (model error)"))
@@ -208,7 +209,7 @@ def _log(results: list[dict[str, Any]], artifacts: list[str], records: list[dict
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_sarif(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_sarif(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     results = []
     artifacts: dict[str, None] = {}
     for run in runs:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from checker.engines.base import CheckResult, RunResult, Verdict
+from checker.engines.base import CheckResult, RunResult, Trace, Verdict
 from checker.model import ir
-from checker.report.explain import CAUSE_TEXT, Row, cells, columns, explain, fired_text, rows
+from checker.report.explain import CAUSE_TEXT, explain, table
 from checker.report.record import bounded, check_record, engines, how_to_complete, run_line, scope
 
 VERDICT_TEXT = {
@@ -49,7 +49,7 @@ def _detail(r: CheckResult) -> str:
             return "witness found"
         return r.reason or ""
     if r.verdict is Verdict.HOLDS_BOUNDED:
-        return "tick bound hit"
+        return "tick bound hit" if r.bound_hit else "deeper tick states not excluded"
     if r.trace is None:
         return r.reason or "no witness exists"
     if r.trace.loop_start is not None:
@@ -99,7 +99,7 @@ def _summary(run: RunResult) -> list[str]:
     return out
 
 
-def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
+def render_text(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: bool = False) -> str:
     out: list[str] = []
     for run in runs:
         m = run.model
@@ -117,16 +117,16 @@ def render_text(runs: Sequence[RunResult], quiet: bool = False) -> str:
             if quiet and r.verdict is not Verdict.VIOLATED:
                 continue
             out.append("")
-            out.append(_trace_block(m, r))
+            out.append(_trace_block(m, r, full_trace))
         out.append("")
     return "\n".join(out)
 
 
-def _trace_block(model: ir.Model, r: CheckResult) -> str:
+def _trace_block(model: ir.Model, r: CheckResult, full: bool = False) -> str:
     assert r.trace is not None
     what = "witness" if r.verdict is not Verdict.VIOLATED else "counterexample"
     head = f"== {r.check.name} ({kind_text(r.check)}): {result_text(r)}, {what} trace =="
-    lines = [head, render_trace(model, rows(r.trace))]
+    lines = [head, render_trace(model, r.trace, full=full)]
     if r.trace.loop_start is not None:
         lines.append("  ↻ marks the tick state where the loop starts; the last row returns to it, and the loop repeats forever.")
     lines.append("  * marks a value that changed since the row above.")
@@ -137,26 +137,24 @@ def _trace_block(model: ir.Model, r: CheckResult) -> str:
         goal = "the first progress step" if r.check.kind is ir.CheckKind.NO_STORM else "recovery"
         lines.append("")
         lines.append(f"Without the retries, from the loop's entry (tick {start}) to {goal}:")
-        lines.append(render_trace(model, rows(d.witness), offset=start))
+        lines.append(render_trace(model, d.witness, offset=start, full=full))
     return "\n".join(lines)
 
 
-def render_trace(model: ir.Model, trace_rows: list[Row], offset: int = 0) -> str:
-    headers = ["tick", "fired in the tick"] + columns(model)
-    table = []
-    prev: list[str] | None = None
-    for row in trace_rows:
-        now = cells(model, row.state)
-        shown = [v + ("*" if prev is not None and v != p else "") for v, p in zip(now, prev or now)]
-        label = row.label
-        if offset:
-            head, _, rest = label.partition(" ")
-            label = f"{int(head) + offset}" + (f" {rest}" if rest else "")
-        if row.loop_start:
-            label = f"↻ {label}"
-        if row.closes_loop:
-            start = next(r.label for r in trace_rows if r.loop_start)
-            label = f"{label} (= {start})"
-        table.append([label, fired_text(row.fired, row.failing)] + shown)
-        prev = now
-    return str(tabulate(table, headers=headers, tablefmt="simple", disable_numparse=True))
+def render_trace(model: ir.Model, trace: Trace, offset: int = 0, full: bool = False) -> str:
+    """The per-tick table of `trace`, then a note per thing the table leaves out or folds.
+
+    Ticks that repeat the row above exactly are folded into one line unless `full`.
+    """
+    lay, lines = table(model, trace, offset=offset, full=full)
+    headers = ["tick", "fired in the tick", *lay.headers]
+    body = [[("↻ " if ln.loop_start else "") + ln.label, ln.fired] + [v + ("*" if ch else "") for v, ch in zip(ln.cells, ln.changed)]
+            for ln in lines]
+    out = [str(tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True))]
+    if lay.constant:
+        out.append(f"  locals with one value throughout: {', '.join(lay.constant)}.")
+    if lay.ticked_globals or lay.ticked_locals:
+        out.append("  (before tick): the value at the end of the tick, before its `on tick` block ran.")
+    if any(ln.folded > 1 for ln in lines):
+        out.append("  a–b: ticks that repeat the row above exactly, folded (--full-trace shows each).")
+    return "\n".join(out)

@@ -299,7 +299,7 @@ class Decider:
 
 def _holds(c: _Check, graph: TickGraph, bound: int | None, note: str | None = None) -> CheckResult:
     if graph.bound_hit:
-        return CheckResult(c.check, Verdict.HOLDS_BOUNDED, ENGINE, bound=bound, reason=note)
+        return CheckResult(c.check, Verdict.HOLDS_BOUNDED, ENGINE, bound=bound, reason=note, bound_hit=True)
     return CheckResult(c.check, Verdict.HOLDS, ENGINE, reason=note or "exploration complete")
 
 

@@ -170,24 +170,30 @@ class _Search:
                 self.add(st, 0, 0, None)
         frontier = list(range(len(g.vertices)))
         depth = 0
-        while frontier:
+        while True:
             self.codec.new_generation()
-            g.max_depth = depth
+            if frontier:
+                g.max_depth = depth
             for tid in frontier:
                 self.region(tid, depth)
                 if g.stop_reason:
                     break
             # what was found in the explored part of a depth cut short is real, and no
-            # shallower trace exists (every earlier depth was complete): report it
-            g.error = self.error_candidate
+            # shallower trace exists (every earlier depth was complete): report it. A failing
+            # tick step belongs to the next depth (language.md section 8): it waits for the
+            # events of that depth, which may come first in (ticks, steps) order.
+            cand = self.error_candidate
+            g.error = cand if cand is not None and cand.ticks <= depth else None
             if self.observer is not None and self.observer.end_depth(depth, g.error):
                 g.decided = True
             if g.stop_reason or g.decided or g.error is not None:
                 break
             nxt = [t for t in range(len(g.vertices)) if g.depth[t] == depth + 1]
             if self.ticks is not None and depth >= self.ticks:
-                if nxt:
+                if nxt or cand is not None:  # a failing tick step also leads beyond the bound
                     g.bound_hit = True
+                break
+            if not nxt and cand is None:
                 break
             frontier = nxt
             depth += 1
@@ -240,7 +246,8 @@ class _Search:
             out, errs = successors(S)
             graph.transitions += len(out)
             for desc, msg in errs:
-                ev = Event(depth, base + d + 1, tid, S, desc, msg)
+                # a failing tick step ends a tick: it counts in ticks (language.md section 8)
+                ev = Event(depth + (desc[0] < 0), base + d + 1, tid, S, desc, msg)
                 if self.error_candidate is None or ev.key < self.error_candidate.key:
                     self.error_candidate = ev
             row: list[tuple[int, int]] = []

@@ -450,14 +450,24 @@ class Encoder:
         hit = X.cache.get(("error",))
         if hit is not None:
             return hit
-        errs = [self.info(X, c).err for c in range(len(self.cands))]
-        _, te = self.tick_block(X)
-        if te is not None:
-            errs.append(z3.And(self.tick_allowed(X), te))
-        out = z3.Or(*errs) if errs else z3.BoolVal(False)
-        out = z3.simplify(out)
+        out = z3.simplify(z3.Or(self.step_error(X), self.tick_error(X)))
         X.cache[("error",)] = out
         return out
+
+    def step_error(self, X: Frame) -> z3.BoolRef:
+        """Some rule, action or fault step from X raises a model error."""
+        hit = X.cache.get(("step_error",))
+        if hit is not None:
+            return hit
+        errs = [self.info(X, c).err for c in range(len(self.cands))]
+        out = z3.simplify(z3.Or(*errs)) if errs else z3.BoolVal(False)
+        X.cache[("step_error",)] = out
+        return out
+
+    def tick_error(self, X: Frame) -> z3.BoolRef:
+        """The tick step from X is allowed and raises a model error."""
+        _, te = self.tick_block(X)
+        return z3.simplify(z3.And(self.tick_allowed(X), te)) if te is not None else z3.BoolVal(False)
 
     def sel(self, tag: str) -> Sel:
         return Sel(tag, self.stutter + 1)

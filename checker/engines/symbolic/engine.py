@@ -88,6 +88,15 @@ class _Pending:
     done: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Error:
+    """A model error found: fewest steps to it (the failing step included), a model, its block."""
+
+    steps: int
+    model: z3.ModelRef
+    block: int
+
+
 class _Run:
     def __init__(self, model: ir.Model, checks: list[ir.Check], opts: CheckOptions) -> None:
         self.m = model
@@ -110,6 +119,8 @@ class _Run:
         self.exhausted: int | None = None
         self.complete_ok = True  # False when M could not be bounded soundly
         self.error_found = False
+        self.tick_error: _Error | None = None  # a failing tick step ending the last block
+        self.beyond_error = False  # the tick step after tick B fails (the bound is hit)
         self.stats = Stats(engine="symbolic")
 
     # ---- solver plumbing ------------------------------------------------------------------
@@ -316,10 +327,12 @@ class _Run:
         return states, steps, ticks
 
     def result(self, c: ir.Check, verdict: Verdict, trace: Trace | None = None, *, reason: str | None = None,
-               model_error: bool = False, ticks: int | None = None, bound: int | None = None) -> None:
+               model_error: bool = False, ticks: int | None = None, bound: int | None = None,
+               bound_hit: bool = False) -> None:
         if trace is not None and ticks is None and c.kind not in LASSO:
             ticks = trace.ticks
-        self.results[c.name] = CheckResult(c, verdict, "symbolic", trace, ticks, bound, reason, model_error)
+        self.results[c.name] = CheckResult(c, verdict, "symbolic", trace, ticks, bound, reason, model_error,
+                                           bound_hit=bound_hit)
         self.pending[c.name].done = True
 
     def cut_at(self, states: list[State], steps: list[Step], pred: Callable[[State], object]) -> tuple[int, object]:
@@ -363,14 +376,19 @@ class _Run:
         self.stats.tick_states = len(self.T)
         self.stats.complete = self.exhausted is not None
         # The bound is hit only when a tick state of depth B + 1 exists (language.md section 7);
-        # unrolling shows paths, not depths, so this engine never claims it. Say instead what
-        # was established: how deep BMC searched, and that longer loop-free paths exist.
-        self.stats.bound_hit = False
+        # unrolling shows paths, not depths, so this engine claims it only for a failing tick
+        # step after tick B, which it sees. Say instead what was established: how deep BMC
+        # searched, and that longer loop-free paths exist.
+        self.stats.bound_hit = self.beyond_error
         self._establish()
         return [self.results[n] for n in self.order]
 
     def _establish(self) -> None:
-        if self.exhausted is None and self.B is not None and len(self.T) > self.B + 1:
+        if self.beyond_error:
+            self.stats.established = (
+                f"every run of at most {self.B} ticks searched; the tick step after tick {self.B} "
+                f"raises a model error, beyond the bound")
+        elif self.exhausted is None and self.B is not None and len(self.T) > self.B + 1:
             self.stats.established = (
                 f"every run of at most {self.B} ticks searched; loop-free paths longer than {self.B} ticks "
                 f"exist, so tick states beyond depth {self.B} were not excluded")
@@ -449,12 +467,25 @@ class _Run:
                     self.result(c, Verdict.VIOLATED, Trace(tuple(states), tuple(steps)), ticks=k)
 
     def _block_events(self, k: int) -> None:
+        """Invariant and reachable events of block k, against the first model error of tick k.
+
+        A model error of tick k is a failing step of block k or a failing tick step at the end
+        of block k - 1 (language.md section 8: the failing tick step counts as a tick); the
+        latter is found before tick k is unrolled, which excludes it, and waits in
+        `tick_error`. Errors compare by steps, the failing step included; on a tie the check's
+        own event comes first.
+        """
         frames = self.blocks[k]
-        err_mdl = None
+        err: _Error | None = None
         if not self.error_found:
             self.doing("model errors")
-            err_f = z3.Or(*[self.enc.error(X) for X in frames])
-            err_mdl = self.ask(err_f)
+            step_errs = [self.enc.step_error(X) for X in frames]
+            if self.ask(z3.Or(*step_errs)) is not None:
+                n, mdl = self.min_steps(k, step_errs)
+                err = _Error(n + 1, mdl, k)
+            pending, self.tick_error = self.tick_error, None
+            if pending is not None and (err is None or pending.steps <= err.steps):
+                err = pending
         for p in self.open(CK.INVARIANT, CK.REACHABLE):
             c = p.check
             self.doing(f"check {c.name}")
@@ -467,19 +498,29 @@ class _Run:
             mdl = self.ask(z3.Or(*evs))
             if mdl is None:
                 continue
-            if err_mdl is not None:
+            if err is not None:
                 own, own_mdl = self.min_steps(k, evs)
-                err, e_mdl = self.min_steps(k, [self.enc.error(X) for X in frames])
-                if err + 1 < own:
-                    self._by_error(c, e_mdl, k)
+                if err.steps < own:
+                    self._by_error(c, err)
                     continue
                 mdl = own_mdl
             self._own_event(c, mdl, k)
-        if err_mdl is not None:
+        if err is not None:
             self.error_found = True
             for p in self.pending.values():
                 if not p.done:
-                    self._by_error(p.check, err_mdl, k)
+                    self._by_error(p.check, err)
+        elif not self.error_found:
+            # a failing tick step at the end of block k has length k + 1: within the bound only
+            # when k + 1 <= B; beyond it, it still makes the result bounded (`_exhaustion`)
+            te = self.enc.tick_error(frames[-1])
+            if self.ask(te) is not None:
+                if self.B is not None and k + 1 > self.B:
+                    # the tick step after tick B fails: it reaches past the bound (spec/semantics.md)
+                    self.beyond_error = True
+                else:
+                    n, mdl = self.min_steps(k, [te], before=self.steps_before(k + 1))
+                    self.tick_error = _Error(n, mdl, k)
 
     def _own_event(self, c: ir.Check, mdl: z3.ModelRef, k: int) -> None:
         assert c.expr is not None
@@ -501,16 +542,19 @@ class _Run:
         else:
             self.result(c, Verdict.VIOLATED if inv else Verdict.HOLDS, trace)
 
-    def _by_error(self, c: ir.Check, mdl: z3.ModelRef, k: int) -> None:
-        trace = self.error_trace(mdl, k)
+    def _by_error(self, c: ir.Check, err: _Error) -> None:
+        trace = self.error_trace(err.model, err.block)
         self.result(c, Verdict.VIOLATED, trace, model_error=True, ticks=trace.ticks)
 
-    def min_steps(self, k: int, evs: list[z3.BoolRef]) -> tuple[int, z3.ModelRef]:
-        """The least number of steps that reaches an event of block k, and a model for it."""
-        before = self.steps_before(k)
+    def min_steps(self, k: int, evs: list[z3.BoolRef], before: z3.ArithRef | None = None) -> tuple[int, z3.ModelRef]:
+        """The least number of steps that reaches an event of block k, and a model for it.
+
+        `evs[j]` happens at frame j of the block, after `before` steps (default: the steps
+        that reach tick state k).
+        """
         counter = z3.Int(f"steps!{self.lits}")
-        self.s.add(counter == before)
-        lo, hi = k, k * (self.M + 1) + self.M
+        self.s.add(counter == (self.steps_before(k) if before is None else before))
+        lo, hi = k, (k + 1) * (self.M + 1) + self.M
         best = None
         while lo <= hi:
             mid = (lo + hi) // 2
@@ -584,8 +628,18 @@ class _Run:
         f = z3.And(*[self.neq[(i, j)] for i in range(n) for j in range(i + 1, n)]) if n > 1 else z3.BoolVal(True)
         if self.ask(f) is not None:
             return
+        if self.beyond_error:  # the space goes on past the bound, through the failing tick step
+            return
         self.exhausted = k
         self.stats.complete = True
+        if self.tick_error is not None:
+            # every event of a later tick lies in a region already searched at fewer ticks:
+            # the failing tick step is the first event left
+            err, self.tick_error = self.tick_error, None
+            self.error_found = True
+            for p in self.pending.values():
+                if not p.done:
+                    self._by_error(p.check, err)
         reason = f"state space exhausted: every tick state has depth <= {k}"
         for p in self.open(CK.INVARIANT):
             self.result(p.check, Verdict.HOLDS, reason=reason)
@@ -631,7 +685,8 @@ class _Run:
             elif c.kind is CK.REACHABLE:
                 self.result(c, Verdict.UNKNOWN, reason=f"no witness within {B} ticks", bound=B)
             else:
-                self.result(c, Verdict.HOLDS_BOUNDED, bound=B, reason=self.stats.established or None)
+                self.result(c, Verdict.HOLDS_BOUNDED, bound=B, reason=self.stats.established or None,
+                            bound_hit=self.beyond_error)
 
 
 def _lasso_cover(run: _Run, p: _Pending) -> int:
