@@ -54,7 +54,8 @@ def load_spec(path: str | Path, overrides: Mapping[str, ir.Value] | None = None)
 
 
 def load_text(text: str, filename: str = "<spec>", overrides: Mapping[str, ir.Value] | None = None) -> ir.Model:
-    """Parse and elaborate spec text."""
+    """Parse and elaborate spec text (a byte-order mark at its start is ignored)."""
+    text = text.removeprefix("\ufeff")
     spec = parse_spec(text, filename)
     try:
         return _Elaborator(spec, text, dict(overrides or {})).run()

@@ -8,13 +8,22 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from checker.errors import Span, SpecError, SpecSyntaxError
+from checker.errors import Span, SpecError, SpecSyntaxError, describe_char
 from checker.syntax import ast
 
 INT_MAX = 2**63 - 1
+INT_DIGITS = len(str(INT_MAX))  # a literal with more significant digits is out of range, unconverted
+# How deeply operators may nest in one expression (spec/language.md section 2, Limits): every
+# layer of the checker walks expressions recursively, so the limit keeps them all far from
+# Python's recursion limit. Parentheses alone do not count; a chain `a + b + c` is as deep as
+# it is long, since `+` associates to the left.
+MAX_NESTING = 200
+_EXPR_RULES = frozenset(
+    ["if_expr", "binop", "unop", "int_lit", "true_lit", "false_lit", "name_ref", "minmax", "count"]
+)
 
 KEYWORDS = frozenset(
     ["protocol", "const", "var", "timer", "node", "count", "states", "rule", "fault", "action", "retry", "progress", "fair", "when", "limit", "on", "tick", "ticks", "init", "check", "invariant", "reachable", "no_storm", "recovers", "within", "assuming", "bool", "and", "or", "not", "if", "then", "else", "true", "false", "min", "max", "where"]
@@ -98,12 +107,20 @@ def _parser() -> Lark:
 
 def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse spec text; raise SpecSyntaxError with a position and a friendly message."""
+    if not text.strip():
+        err = SpecSyntaxError("the file is empty: a spec starts with 'protocol NAME'", Span(filename, 1, 1))
+        err.source_text = text
+        raise err
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
         err = _friendly(e, filename)
         err.source_text = text
         raise err from None
+    too_deep = _too_deep(tree, filename)
+    if too_deep is not None:
+        too_deep.source_text = text
+        raise too_deep
     try:
         spec: ast.Spec = _ToAst(filename).transform(tree)
     except VisitError as e:  # Lark wraps errors raised inside transformer callbacks
@@ -112,6 +129,38 @@ def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
             raise e.orig_exc from None
         raise
     return spec
+
+
+def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
+    """The error for the first expression node nested deeper than MAX_NESTING, or None.
+
+    Iterative, so that it is safe on any input the (iterative) LALR parser accepts; it
+    runs before the recursive transformer and every later recursive walk.
+    """
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _EXPR_RULES:
+            depth += 1
+            if depth > MAX_NESTING:
+                tok = next((c for c in node.children if isinstance(c, Token) and c.type != "INT"), None)
+                if node.data in ("binop", "unop") and len(node.children) >= 2:
+                    op = node.children[1] if node.data == "binop" else node.children[0]
+                    tok = op if isinstance(op, Token) else tok
+                if tok is not None and tok.line is not None:
+                    span = Span(filename, tok.line, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+                else:
+                    meta = node.meta
+                    span = Span(filename, getattr(meta, "line", 1), getattr(meta, "column", 1))
+                return SpecSyntaxError(
+                    f"expression nested too deeply: more than {MAX_NESTING} levels of operators "
+                    "(split it, for example with constants)",
+                    span,
+                )
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth))
+    return None
 
 
 # ---- friendly syntax errors --------------------------------------------------------------
@@ -153,10 +202,9 @@ def _describe_token(tok: Token) -> str:
 
 def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
     if isinstance(e, UnexpectedCharacters):
-        line_text = (e.get_context("") or "").strip()
-        ch = line_text and e.char if hasattr(e, "char") else "?"
+        ch = str(getattr(e, "char", "") or "?")
         span = Span(filename, e.line, e.column)
-        return SpecSyntaxError(f"unexpected character '{ch}'", span)
+        return SpecSyntaxError(f"unexpected character {describe_char(ch)}", span)
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
         tok: Token | None = getattr(e, "token", None)
         expected = sorted(set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ()))
@@ -387,11 +435,14 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def int_lit(self, meta: Any, c: list[Any]) -> ast.IntLit:
         tok = c[0]
-        value = int(str(tok))
-        if value > INT_MAX:
+        digits = str(tok).lstrip("0")
+        # compare lengths before converting: Python refuses to convert over 4,300 digits
+        if len(digits) > INT_DIGITS or int(digits or "0") > INT_MAX:
+            shown = str(tok) if len(str(tok)) <= 30 else f"{str(tok)[:20]}... ({len(str(tok)):,} digits)"
             raise SpecSyntaxError(
-                f"integer literal {tok} is larger than the largest integer 2**63-1", self._tok_span(tok)
+                f"integer literal {shown} is larger than the largest integer 2**63-1", self._tok_span(tok)
             )
+        value = int(digits or "0")
         return ast.IntLit(value, self._tok_span(tok))
 
     @v_args(meta=True)
