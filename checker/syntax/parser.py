@@ -42,10 +42,12 @@ class _Newlines:
 
     def __init__(self) -> None:
         self.open_braces: list[Token] = []  # the `{` tokens still open where lexing stopped
+        self.brace_kinds: list[str] = []  # for each: "kind", "init" or "block"
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
         self.open_braces = []
+        self.brace_kinds = []
         pending_kind = False
         last = ""
         sep: Token | None = None
@@ -71,11 +73,13 @@ class _Newlines:
                     pending_kind = False
                 else:
                     stack.append("init" if last == "INIT" else "block")
+                self.brace_kinds.append(stack[-1])
             elif kind == "RBRACE":
                 if stack and stack[-1] != "paren":
                     stack.pop()
                 if self.open_braces:
                     self.open_braces.pop()
+                    self.brace_kinds.pop()
             elif kind == "LPAR":
                 stack.append("paren")
             elif kind == "RPAR":
@@ -220,14 +224,26 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
             span = Span(filename, max(line, 1), max(col, 1))
             return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
         span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+        unclosed = _unclosed_block(tok)
+        if unclosed is not None:
+            brace = unclosed
+            return SpecSyntaxError(
+                f"this '{{' is never closed: {_describe_token(tok)} at line {tok.line} starts a new "
+                "declaration inside it; add the missing '}'",
+                Span(filename, brace.line or 1, brace.column or 1),
+            )
+        if tok.type == "EQUAL":
+            if _declaring(e) == "TIMER":
+                return SpecSyntaxError(
+                    "a timer takes no initial value: every timer starts at 0 (remove the '= ...')", span
+                )
+            return SpecSyntaxError("unexpected '=' (an assignment) in an expression", span, "did you mean '=='?")
         hint = None
         if tok.type == "NAME":
             keywords = [x.strip("'") for x in words if x.startswith("'") and x.strip("'").isalpha()]
             close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.6)
             if close:
                 hint = f"did you mean '{close[0]}'?"
-            elif str(tok) in KEYWORDS:
-                pass
         if tok.type == "SEP" and str(tok) != ";":
             return SpecSyntaxError(
                 "unexpected end of line" + _expected_text(words)
@@ -244,10 +260,43 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
                 + f"; write '({tok} ...)'"
             )
             return SpecSyntaxError(msg, span)
-        if tok.type == "NAME" and str(tok) not in KEYWORDS and "NAME" not in expected:
-            pass
+        if str(tok) in KEYWORDS and "NAME" in expected:
+            return SpecSyntaxError(
+                f"'{tok}' is a reserved word and cannot be used as a name (spec/language.md section 2)", span
+            )
         return SpecSyntaxError(f"unexpected {_describe_token(tok)}" + _expected_text(words), span, hint)
     return SpecSyntaxError(str(e).splitlines()[0], Span(filename, getattr(e, "line", 1), getattr(e, "column", 1)))
+
+
+# keywords that open a declaration: seen at the start of a line inside an open statement
+# block or init block, they mean that block's '}' is missing
+_DECL_STARTS = frozenset(
+    ["PROTOCOL", "CONST", "VAR", "TIMER", "NODE", "STATES", "INIT", "RULE", "FAULT", "ACTION", "ON", "CHECK",
+     "RETRY", "PROGRESS", "FAIR"]
+)
+
+
+def _unclosed_block(tok: Token) -> Token | None:
+    """The `{` left open when `tok`, a declaration keyword on a later line, is unexpected."""
+    if tok.type not in _DECL_STARTS or not _POSTLEX.open_braces:
+        return None
+    brace, kind = _POSTLEX.open_braces[-1], _POSTLEX.brace_kinds[-1]
+    if kind == "kind" or (tok.line or 0) <= (brace.line or 0):
+        return None
+    return brace
+
+
+def _declaring(e: UnexpectedInput) -> str | None:
+    """The keyword of the declaration being parsed when `e` was raised (TIMER, VAR, ...)."""
+    state = getattr(e, "interactive_parser", None)
+    try:
+        stack = state.parser_state.value_stack if state is not None else []
+    except AttributeError:
+        return None
+    for v in reversed(stack):
+        if isinstance(v, Token) and v.type in _DECL_STARTS:
+            return v.type
+    return None
 
 
 def _after_comparison(e: UnexpectedInput) -> bool:
