@@ -136,35 +136,35 @@ def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
 
 
 def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
-    """The error for the first expression node nested deeper than MAX_NESTING, or None.
+    """The error for the first operator, in source order, nested deeper than MAX_NESTING.
 
-    Iterative, so that it is safe on any input the (iterative) LALR parser accepts; it
-    runs before the recursive transformer and every later recursive walk.
+    Depth counts operators (`+`, `not`, `if`, `min`, `count`, ...), not the literals and
+    names at the leaves. Iterative, so that it is safe on any input the (iterative) LALR
+    parser accepts; it runs before the recursive transformer and every later recursive walk.
     """
     stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        if node.data in _EXPR_RULES:
+        if node.data in _EXPR_RULES and any(isinstance(c, Tree) for c in node.children):
             depth += 1
             if depth > MAX_NESTING:
-                tok = next((c for c in node.children if isinstance(c, Token) and c.type != "INT"), None)
-                if node.data in ("binop", "unop") and len(node.children) >= 2:
-                    op = node.children[1] if node.data == "binop" else node.children[0]
-                    tok = op if isinstance(op, Token) else tok
-                if tok is not None and tok.line is not None:
-                    span = Span(filename, tok.line, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
-                else:
-                    meta = node.meta
-                    span = Span(filename, getattr(meta, "line", 1), getattr(meta, "column", 1))
                 return SpecSyntaxError(
                     f"expression nested too deeply: more than {MAX_NESTING} levels of operators "
                     "(split it, for example with constants)",
-                    span,
+                    _operator_span(node, filename),
                 )
-        for child in node.children:
-            if isinstance(child, Tree):
-                stack.append((child, depth))
+        stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, Tree))
     return None
+
+
+def _operator_span(node: Tree[Token], filename: str) -> Span:
+    """Where an operator node stands: its operator or keyword token (`+`, `not`, `if`, `min`)."""
+    tokens = [c for c in node.children if isinstance(c, Token)]
+    if tokens and tokens[0].line is not None:
+        tok = tokens[0]
+        return Span(filename, tok.line, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+    meta = node.meta
+    return Span(filename, getattr(meta, "line", 1), getattr(meta, "column", 1))  # pragma: no cover
 
 
 # ---- friendly syntax errors --------------------------------------------------------------
@@ -469,7 +469,7 @@ class _ToAst(Transformer[Token, Any]):
     # -- expressions
     @v_args(meta=True)
     def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
-        return ast.IfExpr(c[0], c[1], c[2], self._meta_span(meta))
+        return ast.IfExpr(c[1], c[2], c[3], self._meta_span(meta))
 
     @v_args(meta=True)
     def binop(self, meta: Any, c: list[Any]) -> ast.Binary:
