@@ -49,7 +49,7 @@ def subprocess_check(tmp_path: Path, text: str, *args: str, wall: float = 60) ->
     spec.write_text(text, encoding="utf-8")
     start = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "checker", "check", str(spec), *args],
-                          capture_output=True, text=True, timeout=wall)
+                          capture_output=True, text=True, timeout=wall, check=False)
     return proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start
 
 
@@ -116,6 +116,16 @@ def test_nesting_at_the_limit_runs_everywhere(engine: str, fmt: str, tmp_path: P
     code, out, err = check(tmp_path, text, capsys, "--engine", engine, "--format", fmt, "--timeout", "60")
     assert code in (0, 1), err
     assert out
+
+
+def test_500_nested_node_kinds_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "protocol p\n" + "".join(f"node k{i} count 1 {{ states s{i}\n" for i in range(500)) + "}" * 500
+    line, col, msg, _ = spec_error(tmp_path, text + "\ncheck invariant c: true\n", capsys)
+    assert (line, col) == (2 + MAX_NESTING, 6) and "nested more than" in msg
+    # two levels: the elaborator's own message
+    text = "protocol p\nnode a count 1 { states s\nnode b count 1 { states t }\n}\ncheck invariant c: true\n"
+    _, _, msg, _ = spec_error(tmp_path, text, capsys)
+    assert msg.endswith(":3:6: a node kind belongs at top level, not inside node kind 'a'")
 
 
 # ---- huge numbers -----------------------------------------------------------------------
@@ -186,7 +196,7 @@ def test_cost_is_linear_in_the_number_of_checks(tmp_path: Path, capsys: pytest.C
     times = []
     for n in (1000, 4000):
         start = time.perf_counter()
-        code, out, err = check(tmp_path, _checks_spec(n), capsys, "--quiet")
+        code, _, err = check(tmp_path, _checks_spec(n), capsys, "--quiet")
         times.append(time.perf_counter() - start)
         assert code == 0, err
     # four times the checks: about four times the cost (quadratic would be sixteen)
@@ -227,7 +237,7 @@ def test_within_int_max_under_a_hit_bound_is_not_searched(tmp_path: Path, capsys
 
 
 def test_within_int_max_honours_timeout_on_the_symbolic_engine(tmp_path: Path) -> None:
-    code, out, err, seconds = subprocess_check(
+    code, _, err, seconds = subprocess_check(
         tmp_path, ONE_STATE + f"check recovers never: x == 1 within {INT_MAX} ticks\n",
         "--engine", "symbolic", "--timeout", "3", wall=120)
     assert code in (1, 3), err

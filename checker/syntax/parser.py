@@ -142,10 +142,17 @@ def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
     names at the leaves. Iterative, so that it is safe on any input the (iterative) LALR
     parser accepts; it runs before the recursive transformer and every later recursive walk.
     """
-    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    stack: list[tuple[Tree[Token], int, int]] = [(tree, 0, 0)]
     while stack:
-        node, depth = stack.pop()
-        if node.data in _EXPR_RULES and any(isinstance(c, Tree) for c in node.children):
+        node, depth, kinds = stack.pop()
+        if node.data == "node_decl":  # kinds inside kinds: refused later, but must not recurse deep
+            kinds += 1
+            if kinds > MAX_NESTING:
+                return SpecSyntaxError(
+                    f"node kinds nested more than {MAX_NESTING} deep; a node kind belongs at top level",
+                    _operator_span(node, filename),
+                )
+        elif node.data in _EXPR_RULES and any(isinstance(c, Tree) for c in node.children):
             depth += 1
             if depth > MAX_NESTING:
                 return SpecSyntaxError(
@@ -153,7 +160,7 @@ def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
                     "(split it, for example with constants)",
                     _operator_span(node, filename),
                 )
-        stack.extend((c, depth) for c in reversed(node.children) if isinstance(c, Tree))
+        stack.extend((c, depth, kinds) for c in reversed(node.children) if isinstance(c, Tree))
     return None
 
 
@@ -162,7 +169,7 @@ def _operator_span(node: Tree[Token], filename: str) -> Span:
     tokens = [c for c in node.children if isinstance(c, Token)]
     if tokens and tokens[0].line is not None:
         tok = tokens[0]
-        return Span(filename, tok.line, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+        return Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
     meta = node.meta
     return Span(filename, getattr(meta, "line", 1), getattr(meta, "column", 1))  # pragma: no cover
 
