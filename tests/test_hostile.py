@@ -244,6 +244,20 @@ def test_within_int_max_honours_timeout_on_the_symbolic_engine(tmp_path: Path) -
     assert seconds < 60
 
 
+CYCLE = "protocol p\nvar x: 0..2999 = 0\non tick {{ x = (x + 1) % 3000 }}\ncheck recovers r: x == 5000 within {T} ticks\n"
+
+
+def test_within_with_a_large_table_is_decided_or_unknown_at_once(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # 3,000 tick states in one fault-free cycle, E never true
+    start = time.perf_counter()
+    code, out, err = check(tmp_path, CYCLE.format(T=5000), capsys)  # T >= 3,000: the loop decides it
+    assert code == 1 and "too long to build" in out, err
+    code, out, err = check(tmp_path, CYCLE.format(T=2000), capsys)  # 6,000,000 cells: refused
+    assert code == 3 and "more than 4,000,000 cells" in out, err
+    assert time.perf_counter() - start < 60
+
+
 def test_long_within_is_still_decided_with_its_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # below the trace limit the run is built and replayed as before
     code, out, err = check(tmp_path, ONE_STATE + "check recovers never: x == 1 within 500 ticks\n", capsys)

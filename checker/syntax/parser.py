@@ -267,7 +267,7 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
                 + f"; write '({tok} ...)'"
             )
             return SpecSyntaxError(msg, span)
-        if str(tok) in KEYWORDS and "NAME" in expected:
+        if str(tok) in KEYWORDS and expected == ["NAME"]:  # only a name could stand here
             return SpecSyntaxError(
                 f"'{tok}' is a reserved word and cannot be used as a name (spec/language.md section 2)", span
             )

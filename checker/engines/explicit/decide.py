@@ -29,6 +29,7 @@ from checker.model.evaluate import EvalError
 
 ENGINE = "explicit"
 MAX_WITHIN_TRACE = 10_000  # a `within` run longer than this, in ticks, is decided without a trace
+MAX_WITHIN_CELLS = 4_000_000  # the largest (T x tick states) table searched for a shortest `within` run
 
 
 @dataclass(eq=False)
@@ -260,8 +261,13 @@ class Decider:
         edges = graph.edges
         if not any(graph.depth[t] + T <= limit for t in good):
             return None  # no run of T ticks fits (a huge T under a bound, say): nothing to search
-        if T > MAX_WITHIN_TRACE and T >= sum(1 for t in good if graph.explored[t]):
-            return self._long_within(c, graph, first)
+        cells = T * len(good)  # the size of the DP's table below
+        if T >= sum(1 for t in good if graph.explored[t]) and (T > MAX_WITHIN_TRACE or cells > MAX_WITHIN_CELLS):
+            return self._long_within(c, graph, first, limit)
+        if cells > MAX_WITHIN_CELLS:
+            return CheckResult(c.check, Verdict.UNKNOWN, ENGINE,
+                               reason=f"a run of {T:,} ticks among {len(good):,} tick states needs a table of "
+                                      f"more than {MAX_WITHIN_CELLS:,} cells")
         cost: list[dict[int, int]] = [{t: 0 for t in good}]
         deadline = self._budget.deadline
         for _k in range(T):
@@ -308,11 +314,11 @@ class Decider:
         return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, trace.ticks)
 
 
-    def _long_within(self, c: _Check, graph: TickGraph, first: Event | None) -> CheckResult | None:
-        """A `within T` run whose trace is too long to build: decided without one.
+    def _long_within(self, c: _Check, graph: TickGraph, first: Event | None, limit: float) -> CheckResult | None:
+        """A `within T` run whose trace is too long (or too costly) to build: decided without one.
 
-        Only reached with T above the limit of a trace and at least the number n of explored
-        tick states of the condition, and no bound below T (see `_within_run`). A run of T >= n
+        Only reached with T at least the number n of explored tick states of the condition
+        (see `_within_run`). A run of T >= n
         ticks through n tick states revisits one, so it exists exactly when a tick state of
         the condition reaches a fault-free loop of such tick states: the greatest set W of
         explored good tick states each with a fault-free edge into W. Work linear in edges.
@@ -333,7 +339,7 @@ class Decider:
                 alive[p] -= 1
                 if alive[p] == 0:
                     dead.append(p)
-        loop = [t for t, n in alive.items() if n > 0]
+        loop = [t for t, n in alive.items() if n > 0 and graph.depth[t] + T <= limit]
         if not loop:
             return None
         start = min(loop, key=lambda t: (graph.depth[t], graph.steps[t]))
@@ -343,7 +349,7 @@ class Decider:
         return CheckResult(
             c.check, Verdict.VIOLATED, ENGINE, None, ticks,
             reason=f"from tick {graph.depth[start]} a fault-free loop of tick states with the condition false "
-                   f"can run for {T:,} ticks; its trace is too long to build (over {MAX_WITHIN_TRACE:,} ticks)",
+                   f"can run for {T:,} ticks; its trace is too long to build",
         )
 
 
