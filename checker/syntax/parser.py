@@ -21,9 +21,7 @@ INT_DIGITS = len(str(INT_MAX))  # a literal with more significant digits is out 
 # Python's recursion limit. Parentheses alone do not count; a chain `a + b + c` is as deep as
 # it is long, since `+` associates to the left.
 MAX_NESTING = 200
-_EXPR_RULES = frozenset(
-    ["if_expr", "binop", "unop", "int_lit", "true_lit", "false_lit", "name_ref", "minmax", "count"]
-)
+_OPERATOR_RULES = frozenset(["if_expr", "binop", "unop", "minmax", "count"])  # the leaves do not count
 
 KEYWORDS = frozenset(
     ["protocol", "const", "var", "timer", "node", "count", "states", "rule", "fault", "action", "retry", "progress", "fair", "when", "limit", "on", "tick", "ticks", "init", "check", "invariant", "reachable", "no_storm", "recovers", "within", "assuming", "bool", "and", "or", "not", "if", "then", "else", "true", "false", "min", "max", "where"]
@@ -152,7 +150,7 @@ def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
                     f"node kinds nested more than {MAX_NESTING} deep; a node kind belongs at top level",
                     _operator_span(node, filename),
                 )
-        elif node.data in _EXPR_RULES and any(isinstance(c, Tree) for c in node.children):
+        elif node.data in _OPERATOR_RULES and any(isinstance(c, Tree) for c in node.children):
             depth += 1
             if depth > MAX_NESTING:
                 return SpecSyntaxError(
@@ -231,9 +229,8 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
             span = Span(filename, max(line, 1), max(col, 1))
             return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
         span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
-        unclosed = _unclosed_block(tok)
-        if unclosed is not None:
-            brace = unclosed
+        brace = _unclosed_block(tok)
+        if brace is not None:
             return SpecSyntaxError(
                 f"this '{{' is never closed: {_describe_token(tok)} at line {tok.line} starts a new "
                 "declaration inside it; add the missing '}'",
