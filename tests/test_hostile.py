@@ -309,7 +309,8 @@ def test_empty_file_gets_a_message_and_a_caret(text: str, tmp_path: Path, capsys
 
 
 def test_error_at_end_of_file_shows_a_caret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = check(tmp_path, "protocol p\nvar x: 0..3 =", capsys)
+    code, _, err = check(tmp_path, "protocol p\nvar x: 0..3 =\n\n", capsys)
     assert code == 2
     lines = err.splitlines()
-    assert POSITION.match(lines[0]) and lines[2].strip() == "^"
+    assert ":2:14: unexpected end of file" in lines[0]  # just after the last token, not at 1:1
+    assert lines[1:] == ["    var x: 0..3 =", "    " + " " * 13 + "^"]

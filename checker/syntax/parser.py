@@ -226,6 +226,8 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
         if tok is None or tok.type == "$END":
             line = getattr(e, "line", -1)
             col = getattr(e, "column", -1)
+            if tok is not None and tok.end_line and tok.end_column:  # $END borrows the last token's place
+                line, col = tok.end_line, tok.end_column  # so point just after that token
             span = Span(filename, max(line, 1), max(col, 1))
             return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
         span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
