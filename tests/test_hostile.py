@@ -166,6 +166,19 @@ def test_set_above_int_max_is_a_command_line_error(value: str, tmp_path: Path, c
     assert err.startswith("stormproof: error: --set N=") and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("option", ["--ticks", "--max-states", "--timeout"])
+@pytest.mark.parametrize("value", ["9" * 5000, "9223372036854775808", "x" * 5000])
+def test_huge_option_values_are_one_short_line(option: str, value: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = check(tmp_path, HEAD + "check invariant c: true\n", capsys, option, value)
+    if option == "--timeout" and value == "9223372036854775808":
+        assert code == 0, err  # a long, but finite, time budget
+        return
+    assert code == 2
+    assert err.startswith(f"stormproof: error: argument {option}: ") and len(err.splitlines()) == 1
+    assert len(err) < 200
+
+
 def test_set_int_max_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = check(tmp_path, HEAD + "const N = 3\ncheck invariant c: x <= N\n", capsys,
                          "--set", "N=9223372036854775807")

@@ -231,12 +231,12 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
             span = Span(filename, max(line, 1), max(col, 1))
             return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
         span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
-        brace = _unclosed_block(tok)
-        if brace is not None:
+        unclosed = _unclosed_block(tok)
+        if unclosed is not None:
             return SpecSyntaxError(
                 f"this '{{' is never closed: {_describe_token(tok)} at line {tok.line} starts a new "
                 "declaration inside it; add the missing '}'",
-                Span(filename, brace.line or 1, brace.column or 1),
+                Span(filename, unclosed.line or 1, unclosed.column or 1),
             )
         if tok.type == "EQUAL":
             if _declaring(e) == "TIMER":
