@@ -242,6 +242,15 @@ def test_within_int_max_on_a_one_state_model_returns_at_once(args: list[str], tm
     assert seconds < 60
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "html"])
+def test_a_within_violation_without_trace_renders_in_every_format(fmt: str, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = check(tmp_path, ONE_STATE + f"check recovers never: x == 1 within {INT_MAX} ticks\n",
+                           capsys, "--format", fmt)
+    assert code == 1, err
+    assert "never" in out
+
+
 def test_within_int_max_under_a_hit_bound_is_not_searched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ("protocol p\nvar x: 0..100 = 0\non tick { x = min(x + 1, 100) }\n"
             f"check recovers r: x == 200 - 100 + 1 within {INT_MAX} ticks\n")
