@@ -6,6 +6,7 @@ Only the CLI turns these into output and exit codes; library code raises.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,19 +46,68 @@ class SpecError(CheckerError):
         return text
 
     def render(self) -> str:
-        """Return the one-line message, then the source line and a caret under the column."""
+        """Return the one-line message, then the source line and a caret under the column.
+
+        Lines are split at '\n' only, as the lexer counts them, so a U+0085 or U+2028 inside
+        a line neither cuts it nor shifts the line number; invisible characters are shown
+        escaped (`visible`). An empty file, or an error just past the last line, shows an
+        empty line with the caret at its start.
+        """
         head = str(self)
         if self.span is None or self.source_text is None:
             return head
-        lines = self.source_text.splitlines()
+        lines = [x.removesuffix("\r") for x in self.source_text.split("\n")]
         if not 1 <= self.span.line <= len(lines):
             return head
-        src = lines[self.span.line - 1].expandtabs(1)
+        src = lines[self.span.line - 1]
+        col = max(1, min(self.span.col, len(src) + 1))
         width = 1
-        if self.span.end_line == self.span.line and self.span.end_col > self.span.col:
-            width = self.span.end_col - self.span.col
-        caret = " " * (self.span.col - 1) + "^" * max(1, min(width, len(src) - self.span.col + 1))
-        return f"{head}\n    {src}\n    {caret}"
+        if self.span.end_line == self.span.line and self.span.end_col > col:
+            width = self.span.end_col - col
+        before = visible(src[: col - 1])
+        under = visible(src[col - 1 : col - 1 + width]) or " "
+        after = visible(src[col - 1 + width :])
+        # a very long line is shown as a window around the column, marked '...' where cut
+        if len(before) > _SHOW_BEFORE:
+            before = "..." + before[-_SHOW_BEFORE + 3 :]
+        if len(under) > _SHOW_UNDER:
+            under, after = under[:_SHOW_UNDER], "..."
+        if len(after) > _SHOW_AFTER:
+            after = after[: _SHOW_AFTER - 3] + "..."
+        caret = " " * len(before) + "^" * len(under)
+        line = (before + under + after).rstrip()
+        return f"{head}\n    {line}\n    {caret}"
+
+
+_SHOW_BEFORE, _SHOW_UNDER, _SHOW_AFTER = 60, 40, 40  # the window shown of a long source line
+
+
+def visible(text: str) -> str:
+    """`text` with a tab shown as one space and every other invisible character escaped.
+
+    What `str.isprintable` rejects (controls such as U+0085, format characters such as
+    U+200B and U+FEFF, line and paragraph separators) becomes `\\u0085`, so that a quoted
+    source line stays one line on the terminal and the caret stays under its column.
+    """
+    out = []
+    for ch in text:
+        if ch == "\t":
+            out.append(" ")
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) <= 0xFFFF:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def describe_char(ch: str) -> str:
+    """A character quoted for a message: 'x', or U+200B (zero width space) when invisible."""
+    if ch.isprintable() and not ch.isspace():
+        return f"'{ch}'"
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else " (an invisible control character)")
 
 
 class SpecSyntaxError(SpecError):

@@ -81,15 +81,24 @@ def subparser(sub: Any, name: str, help_text: str, description: str) -> argparse
 
 
 def positive_int(text: str) -> int:
+    digits = text.replace("_", "").replace(",", "").strip().lstrip("+").lstrip("0")
+    if digits.isascii() and digits.isdigit() and len(digits) > len(str(INT_MAX)):
+        # before int(): Python refuses to convert more than 4,300 digits
+        raise argparse.ArgumentTypeError(f"expected a number at most 2**63-1, got {_short(text)}")
     try:
         n = int(text.replace("_", "").replace(",", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_short(text)!r}") from None
     if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {n}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {_short(str(n))}")
     if n > INT_MAX:
-        raise argparse.ArgumentTypeError(f"expected a number at most 2**63-1, got {text}")
+        raise argparse.ArgumentTypeError(f"expected a number at most 2**63-1, got {_short(text)}")
     return n
+
+
+def _short(text: str) -> str:
+    """A command-line value as quoted in a message: at most 40 characters."""
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text):,} characters)"
 
 
 def timeout_seconds(text: str) -> float | None:
@@ -97,11 +106,12 @@ def timeout_seconds(text: str) -> float | None:
     try:
         x = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {_short(text)!r}") from None
     if x == 0:
         return None
     if not x > 0 or x == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds (or 0 for no limit), got {text}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds (or 0 for no limit), got {_short(text)}")
     return x
 
 
@@ -118,14 +128,14 @@ def parse_set(items: Sequence[str]) -> dict[str, ir.Value]:
             out[name] = value == "true"
             continue
         digits = value.lstrip("+-").replace("_", "")
-        if digits.isascii() and digits.isdigit() and len(digits) > 20:
-            raise UsageError(f"--set {item[:40]}...: outside -2**63..2**63-1, the range of spec integers")
+        if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) > 20:
+            raise UsageError(f"--set {_short(item)}: outside -2**63..2**63-1, the range of spec integers")
         try:
             n = int(value) if digits.isascii() else None
         except ValueError:
             n = None
         if n is None:
-            raise UsageError(f"--set {item}: '{value}' is not an integer, true or false")
+            raise UsageError(f"--set {_short(item)}: '{_short(value)}' is not an integer, true or false")
         if not INT_MIN <= n <= INT_MAX:
             raise UsageError(f"--set {item}: {value} is outside -2**63..2**63-1, the range of spec integers")
         out[name] = n

@@ -54,7 +54,8 @@ def load_spec(path: str | Path, overrides: Mapping[str, ir.Value] | None = None)
 
 
 def load_text(text: str, filename: str = "<spec>", overrides: Mapping[str, ir.Value] | None = None) -> ir.Model:
-    """Parse and elaborate spec text."""
+    """Parse and elaborate spec text (a byte-order mark at its start is ignored)."""
+    text = text.removeprefix("\ufeff")
     spec = parse_spec(text, filename)
     try:
         return _Elaborator(spec, text, dict(overrides or {})).run()
@@ -96,6 +97,8 @@ class _Elaborator:
         self.kinds: list[_KindBuild] = []
         self.state_owner: dict[str, tuple[int, int]] = {}
         self.local_owner: dict[str, int] = {}  # a local name -> first kind that has it
+        self.first_local: dict[str, tuple[str, Span]] = {}  # a local name -> its first kind and place
+        self.lines = text.split("\n")  # for check sources: split once, as the lexer counts lines
 
     # ---- driver --------------------------------------------------------------------------
 
@@ -114,6 +117,7 @@ class _Elaborator:
             elif isinstance(d, ast.NodeDecl):
                 self._kind_header(d)
         kinds = [self._kind_body(kb) for kb in self.kinds]
+        kind_of = {id(kb.decl): kb for kb in self.kinds}
         rules: list[ir.Rule] = []
         faults: list[ir.Fault] = []
         actions: list[ir.Action] = []
@@ -121,7 +125,7 @@ class _Elaborator:
         checks: list[ir.Check] = []
         for d in self.spec.decls:
             if isinstance(d, ast.NodeDecl):
-                kb = self.kinds[[k.decl for k in self.kinds].index(d)]
+                kb = kind_of[id(d)]
                 for item in d.items:
                     if isinstance(item, ast.RuleDecl):
                         rules.append(self._rule(item, kb))
@@ -179,7 +183,22 @@ class _Elaborator:
                         }[type(item)]
                         raise SpecTypeError(f"{word} belongs at top level, not inside node kind '{d.name.text}'", item.span)
 
+    def _local_name(self, name: ast.Ident, kind: ast.NodeDecl) -> None:
+        if name.text in self.names:
+            cat, first = self.names[name.text]
+            raise SpecTypeError(
+                f"local '{name.text}' reuses the name of {_CATEGORY_WORD[cat]} declared at line {first.line}",
+                name.span,
+            )
+        self.first_local.setdefault(name.text, (kind.name.text, name.span))
+
     def _declare(self, name: ast.Ident, category: str) -> None:
+        if name.text in self.first_local:
+            kind, first = self.first_local[name.text]
+            raise SpecTypeError(
+                f"duplicate name '{name.text}': already declared as a local of node kind '{kind}' at line {first.line}",
+                name.span,
+            )
         if name.text in self.names:
             cat, first = self.names[name.text]
             raise SpecTypeError(
@@ -189,6 +208,11 @@ class _Elaborator:
         self.names[name.text] = (category, name.span)
 
     def _collect_names(self) -> None:
+        """Declare every spec-wide name, and check locals against them, in source order.
+
+        A duplicate is reported at its second occurrence (language.md): a local before a
+        global of the same name is reported at the global.
+        """
         for d in self.spec.decls:
             if isinstance(d, ast.ConstDecl):
                 self._declare(d.name, "const")
@@ -197,7 +221,9 @@ class _Elaborator:
             elif isinstance(d, ast.NodeDecl):
                 self._declare(d.name, "kind")
                 for item in d.items:
-                    if isinstance(item, ast.StatesDecl):
+                    if isinstance(item, ast.VarDecl):
+                        self._local_name(item.name, d)
+                    elif isinstance(item, ast.StatesDecl):
                         for s in item.names:
                             self._declare(s, "state")
                     elif isinstance(item, ast.RuleDecl):
@@ -505,7 +531,7 @@ class _Elaborator:
         return ir.Check(name, kind, expr, assuming, within, d.span, source, sustained=d.sustained)
 
     def _check_source(self, d: ast.CheckDecl) -> str:
-        lines = self.text.splitlines()
+        lines = self.lines
         if not 1 <= d.span.line <= len(lines):
             return ""
         line = lines[d.span.line - 1]

@@ -8,13 +8,20 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from checker.errors import Span, SpecError, SpecSyntaxError
+from checker.errors import Span, SpecError, SpecSyntaxError, describe_char
 from checker.syntax import ast
 
 INT_MAX = 2**63 - 1
+INT_DIGITS = len(str(INT_MAX))  # a literal with more significant digits is out of range, unconverted
+# How deeply operators may nest in one expression (spec/language.md section 2, Limits): every
+# layer of the checker walks expressions recursively, so the limit keeps them all far from
+# Python's recursion limit. Parentheses alone do not count; a chain `a + b + c` is as deep as
+# it is long, since `+` associates to the left.
+MAX_NESTING = 200
+_OPERATOR_RULES = frozenset(["if_expr", "binop", "unop", "minmax", "count"])  # the leaves do not count
 
 KEYWORDS = frozenset(
     ["protocol", "const", "var", "timer", "node", "count", "states", "rule", "fault", "action", "retry", "progress", "fair", "when", "limit", "on", "tick", "ticks", "init", "check", "invariant", "reachable", "no_storm", "recovers", "within", "assuming", "bool", "and", "or", "not", "if", "then", "else", "true", "false", "min", "max", "where"]
@@ -33,10 +40,12 @@ class _Newlines:
 
     def __init__(self) -> None:
         self.open_braces: list[Token] = []  # the `{` tokens still open where lexing stopped
+        self.brace_kinds: list[str] = []  # for each: "kind", "init" or "block"
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[str] = []
         self.open_braces = []
+        self.brace_kinds = []
         pending_kind = False
         last = ""
         sep: Token | None = None
@@ -62,11 +71,13 @@ class _Newlines:
                     pending_kind = False
                 else:
                     stack.append("init" if last == "INIT" else "block")
+                self.brace_kinds.append(stack[-1])
             elif kind == "RBRACE":
                 if stack and stack[-1] != "paren":
                     stack.pop()
                 if self.open_braces:
                     self.open_braces.pop()
+                    self.brace_kinds.pop()
             elif kind == "LPAR":
                 stack.append("paren")
             elif kind == "RPAR":
@@ -98,12 +109,20 @@ def _parser() -> Lark:
 
 def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
     """Parse spec text; raise SpecSyntaxError with a position and a friendly message."""
+    if not text.strip():
+        err = SpecSyntaxError("the file is empty: a spec starts with 'protocol NAME'", Span(filename, 1, 1))
+        err.source_text = text
+        raise err
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as e:
         err = _friendly(e, filename)
         err.source_text = text
         raise err from None
+    too_deep = _too_deep(tree, filename)
+    if too_deep is not None:
+        too_deep.source_text = text
+        raise too_deep
     try:
         spec: ast.Spec = _ToAst(filename).transform(tree)
     except VisitError as e:  # Lark wraps errors raised inside transformer callbacks
@@ -112,6 +131,45 @@ def parse_spec(text: str, filename: str = "<spec>") -> ast.Spec:
             raise e.orig_exc from None
         raise
     return spec
+
+
+def _too_deep(tree: Tree[Token], filename: str) -> SpecSyntaxError | None:
+    """The error for the first operator, in source order, nested deeper than MAX_NESTING.
+
+    Depth counts operators (`+`, `not`, `if`, `min`, `count`, ...), not the literals and
+    names at the leaves. Iterative, so that it is safe on any input the (iterative) LALR
+    parser accepts; it runs before the recursive transformer and every later recursive walk.
+    """
+    stack: list[tuple[Tree[Token], int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, depth, kinds = stack.pop()
+        if node.data == "node_decl":  # kinds inside kinds: refused later, but must not recurse deep
+            kinds += 1
+            if kinds > MAX_NESTING:
+                return SpecSyntaxError(
+                    f"node kinds nested more than {MAX_NESTING} deep; a node kind belongs at top level",
+                    _operator_span(node, filename),
+                )
+        elif node.data in _OPERATOR_RULES and any(isinstance(c, Tree) for c in node.children):
+            depth += 1
+            if depth > MAX_NESTING:
+                return SpecSyntaxError(
+                    f"expression nested too deeply: more than {MAX_NESTING} levels of operators "
+                    "(split it, for example with constants)",
+                    _operator_span(node, filename),
+                )
+        stack.extend((c, depth, kinds) for c in reversed(node.children) if isinstance(c, Tree))
+    return None
+
+
+def _operator_span(node: Tree[Token], filename: str) -> Span:
+    """Where an operator node stands: its operator or keyword token (`+`, `not`, `if`, `min`)."""
+    tokens = [c for c in node.children if isinstance(c, Token)]
+    if tokens and tokens[0].line is not None:
+        tok = tokens[0]
+        return Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+    meta = node.meta
+    return Span(filename, getattr(meta, "line", 1), getattr(meta, "column", 1))  # pragma: no cover
 
 
 # ---- friendly syntax errors --------------------------------------------------------------
@@ -153,10 +211,9 @@ def _describe_token(tok: Token) -> str:
 
 def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
     if isinstance(e, UnexpectedCharacters):
-        line_text = (e.get_context("") or "").strip()
-        ch = line_text and e.char if hasattr(e, "char") else "?"
+        ch = str(getattr(e, "char", "") or "?")
         span = Span(filename, e.line, e.column)
-        return SpecSyntaxError(f"unexpected character '{ch}'", span)
+        return SpecSyntaxError(f"unexpected character {describe_char(ch)}", span)
     if isinstance(e, (UnexpectedToken, UnexpectedEOF)):
         tok: Token | None = getattr(e, "token", None)
         expected = sorted(set(getattr(e, "expected", None) or getattr(e, "accepts", None) or ()))
@@ -169,17 +226,30 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
         if tok is None or tok.type == "$END":
             line = getattr(e, "line", -1)
             col = getattr(e, "column", -1)
+            if tok is not None and tok.end_line and tok.end_column:  # $END borrows the last token's place
+                line, col = tok.end_line, tok.end_column  # so point just after that token
             span = Span(filename, max(line, 1), max(col, 1))
             return SpecSyntaxError("unexpected end of file" + _expected_text(words), span)
         span = Span(filename, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+        unclosed = _unclosed_block(tok)
+        if unclosed is not None:
+            return SpecSyntaxError(
+                f"this '{{' is never closed: {_describe_token(tok)} at line {tok.line} starts a new "
+                "declaration inside it; add the missing '}'",
+                Span(filename, unclosed.line or 1, unclosed.column or 1),
+            )
+        if tok.type == "EQUAL":
+            if _declaring(e) == "TIMER":
+                return SpecSyntaxError(
+                    "a timer takes no initial value: every timer starts at 0 (remove the '= ...')", span
+                )
+            return SpecSyntaxError("unexpected '=' (an assignment) in an expression", span, "did you mean '=='?")
         hint = None
         if tok.type == "NAME":
             keywords = [x.strip("'") for x in words if x.startswith("'") and x.strip("'").isalpha()]
             close = difflib.get_close_matches(str(tok), keywords, n=1, cutoff=0.6)
             if close:
                 hint = f"did you mean '{close[0]}'?"
-            elif str(tok) in KEYWORDS:
-                pass
         if tok.type == "SEP" and str(tok) != ";":
             return SpecSyntaxError(
                 "unexpected end of line" + _expected_text(words)
@@ -196,10 +266,43 @@ def _friendly(e: UnexpectedInput, filename: str) -> SpecSyntaxError:
                 + f"; write '({tok} ...)'"
             )
             return SpecSyntaxError(msg, span)
-        if tok.type == "NAME" and str(tok) not in KEYWORDS and "NAME" not in expected:
-            pass
+        if str(tok) in KEYWORDS and expected == ["NAME"]:  # only a name could stand here
+            return SpecSyntaxError(
+                f"'{tok}' is a reserved word and cannot be used as a name (spec/language.md section 2)", span
+            )
         return SpecSyntaxError(f"unexpected {_describe_token(tok)}" + _expected_text(words), span, hint)
     return SpecSyntaxError(str(e).splitlines()[0], Span(filename, getattr(e, "line", 1), getattr(e, "column", 1)))
+
+
+# keywords that open a declaration: seen at the start of a line inside an open statement
+# block or init block, they mean that block's '}' is missing
+_DECL_STARTS = frozenset(
+    ["PROTOCOL", "CONST", "VAR", "TIMER", "NODE", "STATES", "INIT", "RULE", "FAULT", "ACTION", "ON", "CHECK",
+     "RETRY", "PROGRESS", "FAIR"]
+)
+
+
+def _unclosed_block(tok: Token) -> Token | None:
+    """The `{` left open when `tok`, a declaration keyword on a later line, is unexpected."""
+    if tok.type not in _DECL_STARTS or not _POSTLEX.open_braces:
+        return None
+    brace, kind = _POSTLEX.open_braces[-1], _POSTLEX.brace_kinds[-1]
+    if kind == "kind" or (tok.line or 0) <= (brace.line or 0):
+        return None
+    return brace
+
+
+def _declaring(e: UnexpectedInput) -> str | None:
+    """The keyword of the declaration being parsed when `e` was raised (TIMER, VAR, ...)."""
+    state = getattr(e, "interactive_parser", None)
+    try:
+        stack = state.parser_state.value_stack if state is not None else []
+    except AttributeError:
+        return None
+    for v in reversed(stack):
+        if isinstance(v, Token) and v.type in _DECL_STARTS:
+            return v.type
+    return None
 
 
 def _after_comparison(e: UnexpectedInput) -> bool:
@@ -372,7 +475,7 @@ class _ToAst(Transformer[Token, Any]):
     # -- expressions
     @v_args(meta=True)
     def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
-        return ast.IfExpr(c[0], c[1], c[2], self._meta_span(meta))
+        return ast.IfExpr(c[1], c[2], c[3], self._meta_span(meta))
 
     @v_args(meta=True)
     def binop(self, meta: Any, c: list[Any]) -> ast.Binary:
@@ -387,11 +490,14 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def int_lit(self, meta: Any, c: list[Any]) -> ast.IntLit:
         tok = c[0]
-        value = int(str(tok))
-        if value > INT_MAX:
+        digits = str(tok).lstrip("0")
+        # compare lengths before converting: Python refuses to convert over 4,300 digits
+        if len(digits) > INT_DIGITS or int(digits or "0") > INT_MAX:
+            shown = str(tok) if len(str(tok)) <= 30 else f"{str(tok)[:20]}... ({len(str(tok)):,} digits)"
             raise SpecSyntaxError(
-                f"integer literal {tok} is larger than the largest integer 2**63-1", self._tok_span(tok)
+                f"integer literal {shown} is larger than the largest integer 2**63-1", self._tok_span(tok)
             )
+        value = int(digits or "0")
         return ast.IntLit(value, self._tok_span(tok))
 
     @v_args(meta=True)

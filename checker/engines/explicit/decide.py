@@ -28,6 +28,8 @@ from checker.model import ir
 from checker.model.evaluate import EvalError
 
 ENGINE = "explicit"
+MAX_WITHIN_TRACE = 10_000  # a `within` run longer than this, in ticks, is decided without a trace
+MAX_WITHIN_CELLS = 4_000_000  # the largest (T x tick states) table searched for a shortest `within` run
 
 
 @dataclass(eq=False)
@@ -257,8 +259,21 @@ class Decider:
             limit = min(limit, graph.error.ticks)
         good = c.good
         edges = graph.edges
+        if not any(graph.depth[t] + T <= limit for t in good):
+            return None  # no run of T ticks fits (a huge T under a bound, say): nothing to search
+        cells = T * len(good)  # the size of the DP's table below
+        if T >= sum(1 for t in good if graph.explored[t]) and (T > MAX_WITHIN_TRACE or cells > MAX_WITHIN_CELLS):
+            return self._long_within(c, graph, first, limit)
+        if cells > MAX_WITHIN_CELLS:
+            return CheckResult(c.check, Verdict.UNKNOWN, ENGINE,
+                               reason=f"a run of {T:,} ticks among {len(good):,} tick states needs a table of "
+                                      f"more than {MAX_WITHIN_CELLS:,} cells")
         cost: list[dict[int, int]] = [{t: 0 for t in good}]
+        deadline = self._budget.deadline
         for _k in range(T):
+            if deadline is not None and time.monotonic() > deadline:
+                return CheckResult(c.check, Verdict.UNKNOWN, ENGINE,
+                                   reason=f"ran out of time searching for a run of {T:,} ticks")
             prev = cost[-1]
             cur: dict[int, int] = {}
             for t in good:
@@ -274,6 +289,8 @@ class Decider:
                 if best is not None:
                     cur[t] = best
             cost.append(cur)
+            if not cur:
+                return None  # no walk of this length, so none longer
         ends = [
             (graph.depth[t] + T, graph.steps[t] + v, t)
             for t, v in cost[T].items()
@@ -295,6 +312,45 @@ class Decider:
         assert self._tracer is not None
         trace = self._tracer.walk(tids, Mode.FAULT_FREE)
         return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, trace.ticks)
+
+
+    def _long_within(self, c: _Check, graph: TickGraph, first: Event | None, limit: float) -> CheckResult | None:
+        """A `within T` run whose trace is too long (or too costly) to build: decided without one.
+
+        Only reached with T at least the number n of explored tick states of the condition
+        (see `_within_run`). A run of T >= n
+        ticks through n tick states revisits one, so it exists exactly when a tick state of
+        the condition reaches a fault-free loop of such tick states: the greatest set W of
+        explored good tick states each with a fault-free edge into W. Work linear in edges.
+        """
+        T = c.check.within
+        assert T is not None
+        good = {t for t in c.good if graph.explored[t]}
+        succ = {t: [t2 for t2, e in graph.edges[t].items() if e.ff_mask is not None and t2 in good] for t in good}
+        pred: dict[int, list[int]] = {t: [] for t in good}
+        for t, out in succ.items():
+            for t2 in out:
+                pred[t2].append(t)
+        alive = {t: len(out) for t, out in succ.items()}
+        dead = [t for t, n in alive.items() if n == 0]
+        while dead:
+            t = dead.pop()
+            for p in pred[t]:
+                alive[p] -= 1
+                if alive[p] == 0:
+                    dead.append(p)
+        loop = [t for t, n in alive.items() if n > 0 and graph.depth[t] + T <= limit]
+        if not loop:
+            return None
+        start = min(loop, key=lambda t: (graph.depth[t], graph.steps[t]))
+        ticks = graph.depth[start] + T
+        if first is not None and first.ticks <= ticks:
+            return None
+        return CheckResult(
+            c.check, Verdict.VIOLATED, ENGINE, None, ticks,
+            reason=f"from tick {graph.depth[start]} a fault-free loop of tick states with the condition false "
+                   f"can run for {T:,} ticks; its trace is too long to build",
+        )
 
 
 def _holds(c: _Check, graph: TickGraph, bound: int | None, note: str | None = None) -> CheckResult:
