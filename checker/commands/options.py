@@ -169,7 +169,7 @@ def add_progress_option(p: argparse.ArgumentParser) -> None:
 def check_options(args: argparse.Namespace, progress: Progress | None = None) -> CheckOptions:
     """The CheckOptions that the parsed shared options ask for."""
     return CheckOptions(ticks=args.ticks, max_states=args.max_states, timeout=args.timeout,
-                        only=tuple(args.only), progress=progress)
+                        only=tuple(args.only), progress=progress, stop_early=bool(args.only))
 
 
 def check_only(names: Iterable[str], only: Sequence[str]) -> None:

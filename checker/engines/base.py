@@ -125,6 +125,7 @@ class Stats:
     complete: bool = False
     beyond_bound: int = 0  # tick states of depth B + 1 found when the bound was hit
     established: str = ""  # what a bounded search that is not complete did establish
+    stopped_early: str = ""  # the search ended once every selected check was decided (says when)
     engine: str = ""  # for progress: which engine is running
     activity: str = ""  # for progress: the check (or proof) being worked on
     solver_seconds: float = 0.0  # for progress: time spent inside the solver so far
@@ -145,6 +146,9 @@ class CheckOptions:
     timeout: float | None = None
     only: tuple[str, ...] = ()
     progress: Progress | None = None
+    # stop exploring once every selected check is decided, lassos and `within` runs included
+    # (the search then is not complete: coverage is not computed); see spec/semantics.md
+    stop_early: bool = False
 
 
 @dataclass

@@ -9,7 +9,8 @@ The parts, each behind a narrow interface:
   breadth-first, with per-edge event masks; it never looks inside a state, and reports to
   an observer;
 - `decide.Decider`: that observer; it decides invariants and reachability at the depth of
-  their first event, then lassos (`no_storm`, `recovers`) and `within` runs on the graph;
+  their first event, then lassos (`no_storm`, `recovers`) and `within` runs on the graph
+  (with `stop_early`, also on the part explored so far, ending the search once all are);
 - `trace.Tracer`: traces rebuilt by re-searching single regions.
 
 Exploring in (ticks, steps) order makes the first violation found the shortest, in ticks
@@ -39,13 +40,18 @@ class ExplicitEngine:
         start = time.perf_counter()
         codec = Codec(model)
         only = set(opts.only)
-        decider = Decider(codec, [c for c in model.checks if not only or c.name in only])
+        decider = Decider(codec, [c for c in model.checks if not only or c.name in only], early=opts.stop_early)
         graph = build(codec, ticks=opts.ticks, max_states=opts.max_states, timeout=opts.timeout,
                       progress=opts.progress, observer=decider)
         results = decider.results(graph, opts.ticks, opts)
         stats = graph_stats(graph)
         stats.seconds = time.perf_counter() - start
-        never = tuple(e.name for e in model.events if not graph.fired >> e.event & 1)
+        never: tuple[str, ...] | None = tuple(e.name for e in model.events if not graph.fired >> e.event & 1)
+        if graph.decided and not stats.complete:
+            # coverage needs the whole space: an early stop leaves it unknown, not empty
+            stats.stopped_early = (f"stopped early: all selected checks decided after {stats.tick_states:,} "
+                                   "tick states (coverage not computed)")
+            never = None
         return RunResult(model, self.name, results, stats, never_fired=never)
 
 
