@@ -28,14 +28,17 @@ def test_runner_tiny_mode(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "peers.json").read_text())
     rows = data["rows"]
-    assert [r["tool"] for r in rows] == ["stormproof", "stormproof --only no_storm", "spin per node",
+    assert [r["tool"] for r in rows] == ["stormproof", "stormproof --no-cone", "stormproof --only no_storm",
+                                         "spin per node",
                                          "spin counter", "rumur no symmetry", "rumur symmetry"]
     assert all(r["n"] == 4 and r["spare"] == 1 for r in rows)
-    sp = rows[0]
+    cone, sp = rows[0], rows[1]  # by default `attempts` is left out (cone of influence); then the full state
     assert sp["status"] == "done" and sp["states"] == 3_595 and sp["tick_states"] == 489
     assert "no_storm violated" in sp["verdict"] and "cp_bounded holds" in sp["verdict"]
-    assert rows[1]["verdict"] == "no_storm violated"
-    for r in rows[2:]:
+    assert cone["status"] == "done" and cone["verdict"] == sp["verdict"]
+    assert cone["states"] < sp["states"] and "volume.attempts not explored" in cone["note"]
+    assert rows[2]["verdict"] == "no_storm violated"
+    for r in rows[3:]:
         exe = "spin" if r["tool"].startswith("spin") else "rumur"
         if shutil.which(exe) is None:
             assert r["status"] == "skipped" and "not installed" in r["note"]

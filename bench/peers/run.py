@@ -8,8 +8,9 @@
 For each N (SPARE = max(1, N // 3), CP_RATE = 3, as bench/bench.py) it runs, each in its own
 process and under the same time limit:
 
-- stormproof's explicit engine on `bench/models/ebs_2011_langmd.storm`, all four checks, and
-  again with `--only no_storm`;
+- stormproof's explicit engine on `bench/models/ebs_2011_langmd.storm`, all four checks, by
+  default (the cone of influence leaves out `attempts`, which no guard or check reads), with
+  `--no-cone` (the full state, the same states as the peers), and with `--only no_storm`;
 - SPIN on the per-node Promela encoding and on the counter encoding, and Rumur on the Murphi
   encoding without and with symmetry reduction (`../shared/peers/`, which encode exactly that
   model; each configuration is generated from those files, then compiled, then run). The peers
@@ -51,7 +52,7 @@ EXTRAS = [ROOT / "models" / "ebs_2011.storm", ROOT / "bench" / "models" / "backo
 PEERS_DIR = Path(os.environ.get("STORMPROOF_PEERS", ROOT.parent.parent / "shared" / "peers"))
 CP_RATE = 3
 PERNODE_MAX_N = 12  # ebs_2011.pml unrolls NODE(k) up to 12 nodes
-TOOLS = ("stormproof", "stormproof --only no_storm", "spin per node", "spin counter",
+TOOLS = ("stormproof", "stormproof --no-cone", "stormproof --only no_storm", "spin per node", "spin counter",
          "rumur no symmetry", "rumur symmetry")
 
 
@@ -112,7 +113,7 @@ def run_proc(cmd: list[str], cwd: Path, limit: float | None) -> Proc:
 
 # ---- stormproof ---------------------------------------------------------------------------
 
-def worker(spec: str, sets: list[str], only: list[str], limit: float, max_states: int) -> None:
+def worker(spec: str, sets: list[str], only: list[str], limit: float, max_states: int, cone: bool) -> None:
     """In the child: load, run the explicit engine, print one JSON line."""
     import resource
 
@@ -123,7 +124,8 @@ def worker(spec: str, sets: list[str], only: list[str], limit: float, max_states
     model = load_spec(Path(spec), overrides)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.process_time()
-    run = get_engine("explicit").run(model, CheckOptions(timeout=limit, max_states=max_states, only=tuple(only)))
+    run = get_engine("explicit").run(model, CheckOptions(timeout=limit, max_states=max_states, only=tuple(only),
+                                                           stop_early=bool(only), cone=cone))
     cpu = time.process_time() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     s = run.stats
@@ -131,17 +133,18 @@ def worker(spec: str, sets: list[str], only: list[str], limit: float, max_states
         "states": s.states, "tick_states": s.tick_states, "engine_s": cpu, "complete": s.complete,
         "verdicts": {r.check.name: r.verdict.value for r in run.results},
         "reasons": sorted({r.reason for r in run.results if r.verdict.value == "unknown" and r.reason}),
-        "search_kb": (peak - before), "early": getattr(s, "stopped_early", None),
+        "search_kb": (peak - before), "early": s.stopped_early, "sliced": list(s.sliced),
     }))
 
 
-def stormproof(model: str, spec: Path, n: int | None, only: list[str], limit: float, max_states: int) -> Row:
+def stormproof(model: str, spec: Path, n: int | None, only: list[str], limit: float, max_states: int,
+               cone: bool = True) -> Row:
     p = params(n) if n is not None else {}
     sets = [f"{k}={v}" for k, v in p.items()]
-    tool = "stormproof" + "".join(f" --only {c}" for c in only)
+    tool = "stormproof" + "".join(f" --only {c}" for c in only) + ("" if cone else " --no-cone")
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(spec), "--limit", str(limit),
            "--max-states", str(max_states)] + [a for s in sets for a in ("--set", s)] + \
-          [a for c in only for a in ("--check", c)]
+          [a for c in only for a in ("--check", c)] + ([] if cone else ["--no-cone"])
     proc = run_proc(cmd, ROOT, limit * 2 + 30)
     row = Row(model, tool, n, p.get("SPARE"), "failed", total_s=round(proc.cpu, 2), peak_mb=round(proc.maxrss_mb, 1))
     lines = [ln for ln in proc.out.splitlines() if ln.startswith("{")]
@@ -156,8 +159,12 @@ def stormproof(model: str, spec: Path, n: int | None, only: list[str], limit: fl
     decided = all(v != "unknown" for v in r["verdicts"].values())
     row.status = "done" if decided else "timeout"
     notes = list(r["reasons"])
-    if r.get("early"):
+    if r["early"]:
         notes.append(str(r["early"]))
+    elif not r["complete"] and decided:
+        notes.append("decided in the part explored before a limit was reached")
+    if r["sliced"]:
+        notes.append("cone of influence: " + ", ".join(r["sliced"]) + " not explored")
     row.note = "; ".join(notes)
     return row
 
@@ -349,10 +356,11 @@ def main() -> int:
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--set", action="append", default=[], help=argparse.SUPPRESS)
     ap.add_argument("--check", action="append", default=[], help=argparse.SUPPRESS)
+    ap.add_argument("--no-cone", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     limit = args.limit if args.limit is not None else (20.0 if args.quick else 60.0)
     if args.worker:
-        worker(args.worker, args.set, args.check, limit, args.max_states)
+        worker(args.worker, args.set, args.check, limit, args.max_states, not args.no_cone)
         return 0
     sizes = [int(x) for x in (args.sizes or ("4,6" if args.quick else "4,6,8,10,12,16")).split(",")]
     tools = [t.strip() for t in args.tools.split(",")] if args.tools else list(TOOLS)
@@ -385,6 +393,8 @@ def main() -> int:
                 row = Row("ebs_2011_langmd", tool, n, p["SPARE"], "skipped", note=f"hit the limit at N = {gave_up[tool]}")
             elif tool == "stormproof":
                 row = stormproof("ebs_2011_langmd", LANGMD, n, [], limit, args.max_states)
+            elif tool == "stormproof --no-cone":
+                row = stormproof("ebs_2011_langmd", LANGMD, n, [], limit, args.max_states, cone=False)
             elif tool == "stormproof --only no_storm":
                 row = stormproof("ebs_2011_langmd", LANGMD, n, ["no_storm"], limit, args.max_states)
             elif tool.startswith("spin"):
@@ -394,6 +404,7 @@ def main() -> int:
             if row.status in ("timeout", "failed") and tool not in gave_up:
                 gave_up[tool] = n
             group.append(row)
+        # ratios against stormproof as it runs by default (with the cone of influence)
         sp = next((r for r in group if r.tool == "stormproof"), None)
         for r in group:
             if sp is not None and not r.tool.startswith("stormproof"):

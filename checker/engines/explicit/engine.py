@@ -11,7 +11,9 @@ The parts, each behind a narrow interface:
 - `decide.Decider`: that observer; it decides invariants and reachability at the depth of
   their first event, then lassos (`no_storm`, `recovers`) and `within` runs on the graph
   (with `stop_early`, also on the part explored so far, ending the search once all are);
-- `trace.Tracer`: traces rebuilt by re-searching single regions.
+- `trace.Tracer`: traces rebuilt by re-searching single regions;
+- `lift.Lifter`: with the cone of influence (checker/model/cone.py) the search runs on the
+  sliced model, and its traces are replayed on the full model so they show every variable.
 
 Exploring in (ticks, steps) order makes the first violation found the shortest, in ticks
 then steps.
@@ -25,7 +27,9 @@ from checker.engines.base import CheckOptions, RunResult, Stats
 from checker.engines.explicit.decide import Decider
 from checker.engines.explicit.encoding import Codec
 from checker.engines.explicit.search import TickGraph, build
+from checker.engines.explicit.lift import Lifter
 from checker.model import ir
+from checker.model.cone import analyse, slice_model
 
 
 class ExplicitEngine:
@@ -37,6 +41,16 @@ class ExplicitEngine:
         `opts.ticks` bounds the depth in ticks (None: no bound; the search then ends when it
         is complete, or at `opts.max_states` or `opts.timeout`).
         """
+        # the cone only for complete explorations: under a tick bound, depths and "the bound is
+        # hit" are those of the full model's tick states (spec/semantics.md, section 9)
+        if opts.cone and opts.ticks is None:
+            cone = analyse(model)
+            if not cone.empty:
+                sliced = self._run(slice_model(model, cone), opts)
+                return Lifter(model, cone).run(sliced, cone.names(model))
+        return self._run(model, opts)
+
+    def _run(self, model: ir.Model, opts: CheckOptions) -> RunResult:
         start = time.perf_counter()
         codec = Codec(model)
         only = set(opts.only)
