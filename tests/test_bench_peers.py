@@ -23,7 +23,7 @@ def test_runner_tiny_mode(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(RUN), "--sizes", "4", "--limit", "15", "--no-extras", "--cc-opt", "O0",
          "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True, text=True, timeout=120, cwd=ROOT, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "peers.json").read_text())
@@ -61,5 +61,5 @@ def test_runner_tiny_mode(tmp_path: Path) -> None:
 
 def test_runner_rejects_unknown_tool(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(RUN), "--tools", "nusmv", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert proc.returncode == 2 and "unknown tool(s): nusmv" in proc.stderr

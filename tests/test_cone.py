@@ -84,3 +84,25 @@ def test_what_a_guard_or_a_kept_update_reads_is_kept() -> None:
     # division could fail (by zero): an unobserved variable updated with `/` is kept
     text = spec(glob="var retries: 0..3 = 0", again="; retries = 3 / (retries + 1)")
     assert analyse(load_text(text, "cone.storm")).empty
+
+
+def test_the_report_names_what_was_left_out(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from checker.cli import main
+
+    path = tmp_path / "cone.storm"
+    path.write_text(GLOBAL)
+    assert main(["check", str(path), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "cone of influence: retries left out of the explored state" in out
+    assert main(["check", str(path), "--format", "json"]) == 1
+    spec = json.loads(capsys.readouterr().out)["specs"][0]
+    assert spec["stats"]["sliced"] == ["retries"]
+    storm = next(c for c in spec["checks"] if c["name"] == "no_storm")
+    assert all("retries" in st for st in storm["trace"]["states"])  # the ITF trace has the full state
+    assert main(["check", str(path), "--format", "json", "--no-cone"]) == 1
+    assert "sliced" not in json.loads(capsys.readouterr().out)["specs"][0]["stats"]
+    assert main(["check", str(path), "--ticks", "5", "--format", "json"]) == 0  # bounded: the full state, whose
+    # loop closes only once retries reaches 50: holds up to 5 ticks
+    assert "sliced" not in json.loads(capsys.readouterr().out)["specs"][0]["stats"]

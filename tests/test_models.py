@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from expectations import runs
+from helpers import ROOT, run_spec
 
 from checker.engines.base import CheckOptions
 from checker.engines.run import run_checks
 from checker.model.cone import analyse
-from expectations import runs
-from helpers import ROOT, run_spec
 
 MODELS = sorted((ROOT / "models").rglob("*.storm"))
 

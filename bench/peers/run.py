@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -328,12 +328,13 @@ def machine() -> dict[str, object]:
         if not shutil.which(cmd[0]):
             return "not installed"
         try:
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.TimeoutExpired):
             return "unknown"
         return ((res.stdout + res.stderr).strip().splitlines() or ["unknown"])[0]
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], check=False, cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
     return {
         "platform": platform.platform(), "cpu": cpu, "cpus": os.cpu_count(), "memory": mem,
         "python": platform.python_version(), "spin": version(["spin", "-V"]),
@@ -427,12 +428,16 @@ def write(out: Path, rows: list[Row], info: dict[str, object], largest: int | No
     (out / "peers.json").write_text(json.dumps(
         {"machine": info, "largest_n_decided": largest, "rows": [asdict(r) for r in rows]}, indent=1) + "\n")
     md = ["# Stormproof against SPIN and Rumur (bench/peers/run.py)", "",
-          f"Model: `bench/models/ebs_2011_langmd.storm` (the language.md example), SPARE = max(1, N // 3), "
-          f"CP_RATE = {CP_RATE}; the same {limit:g} s limit for every tool and size. Stormproof decides all four "
-          "checks (and, in its second row, only `no_storm`); the peers check `cp_bounded` over the full "
-          "state space. Times are CPU seconds; 'total' is generate + compile + run for a peer and the whole "
-          "process for stormproof; 'run' is the run alone (stormproof: the engine). Ratios are "
-          "stormproof / peer from this run ('>x': stormproof hit the limit, '<x': the peer did).", "",
+          (f"Model: `bench/models/ebs_2011_langmd.storm` (the language.md example), SPARE = max(1, N // 3), "
+           f"CP_RATE = {CP_RATE}; the same {limit:g} s wall-clock limit for every tool and size. Stormproof "
+           "decides all four checks: by default (the cone of influence leaves `attempts` out, as no guard "
+           "or check reads it), with `--no-cone` (the full state: the same states as the peers), and "
+           "`--only no_storm` (stops once the storm is found); the peers check `cp_bounded` over the full "
+           "state space. Times are CPU seconds; 'total' is generate + compile + run for a peer and the whole "
+           "process for stormproof; 'run' is the run alone (stormproof: the engine). Ratios are default "
+           "stormproof / peer from this run ('>x': stormproof hit the limit, '<x': the peer did). "
+           "bytes/state: stormproof (peak RSS - RSS before the search) / states; a peer peak RSS / states."),
+          "",
           "## Machine", ""]
     for k, v in info.items():
         if v not in ("", None):

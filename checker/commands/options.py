@@ -145,6 +145,9 @@ def add_check_options(p: argparse.ArgumentParser, specs: bool = True) -> None:
     p.add_argument("--only", action="append", default=[], metavar="CHECK",
                    help="decide only this check (repeatable); the explicit engine stops exploring once "
                         "the selected checks are decided")
+
+
+def add_cone_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cone", action="store_true",
                    help="explore every variable (explicit engine): no cone-of-influence slicing of "
                         "variables that no guard or check reads")

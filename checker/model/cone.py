@@ -12,10 +12,11 @@ of what the update reads (`+ - *`, `min`, `max`, `if then else`, `count`; anythi
 `slice_model` returns the model without the dropped variables (indices renumbered, their
 updates removed) or the model itself when nothing can be dropped. Every step is enabled in
 a sliced state exactly when it is in a full state that projects to it, and does the same to
-the kept variables, so the sliced model has the same runs, tick graph shape over the kept
-variables, verdicts and trace lengths. `lift_trace` turns a sliced trace back into a trace
-of the full model by replaying its steps through the reference semantics (a lasso is
-unrolled until the full state repeats), so reports still show the dropped variables.
+the kept variables, so the sliced model has the same runs over the kept variables, the same
+verdicts and the same trace lengths. `checker.engines.explicit.lift` turns a sliced trace
+back into a trace of the full model by replaying its steps through the reference semantics
+(a lasso is unrolled until the full state repeats), so reports still show the dropped
+variables.
 """
 
 from __future__ import annotations
@@ -207,9 +208,10 @@ class _Slicer:
         self.g = _renumber(len(model.globals), cone.dropped_globals)
         self.l = [_renumber(len(k.locals), d) for k, d in zip(model.kinds, cone.dropped_locals)]
 
-    def expr(self, e: ir.Expr | None, kind: int | None) -> ir.Expr | None:
-        if e is None:
-            return None
+    def opt(self, e: ir.Expr | None, kind: int | None) -> ir.Expr | None:
+        return None if e is None else self.expr(e, kind)
+
+    def expr(self, e: ir.Expr, kind: int | None) -> ir.Expr:
         r = self.expr
         if isinstance(e, ir.GlobalRef):
             return dataclasses.replace(e, index=self.g[e.index])
@@ -225,7 +227,7 @@ class _Slicer:
         if isinstance(e, ir.MinMax):
             return dataclasses.replace(e, args=tuple(r(x, kind) for x in e.args))
         if isinstance(e, ir.CountOf):
-            return dataclasses.replace(e, where=r(e.where, e.kind))
+            return dataclasses.replace(e, where=self.opt(e.where, e.kind))
         return e
 
     def updates(self, ups: tuple[ir.Assign, ...], kind: int | None) -> tuple[ir.Assign, ...]:
@@ -250,11 +252,11 @@ def slice_model(model: ir.Model, cone: Cone | None = None) -> ir.Model:
         kinds=tuple(rep(kind, locals=tuple(v for i, v in enumerate(kind.locals) if i in s.l[k]),
                         tick=s.updates(kind.tick, k))
                     for k, kind in enumerate(model.kinds)),
-        rules=tuple(rep(r, guard=s.expr(r.guard, r.kind), updates=s.updates(r.updates, r.kind)) for r in model.rules),
-        actions=tuple(rep(a, guard=s.expr(a.guard, None), updates=s.updates(a.updates, None)) for a in model.actions),
-        faults=tuple(rep(f, guard=s.expr(f.guard, f.kind), updates=s.updates(f.updates, f.kind)) for f in model.faults),
+        rules=tuple(rep(r, guard=s.opt(r.guard, r.kind), updates=s.updates(r.updates, r.kind)) for r in model.rules),
+        actions=tuple(rep(a, guard=s.opt(a.guard, None), updates=s.updates(a.updates, None)) for a in model.actions),
+        faults=tuple(rep(f, guard=s.opt(f.guard, f.kind), updates=s.updates(f.updates, f.kind)) for f in model.faults),
         tick=s.updates(model.tick, None),
-        checks=tuple(rep(c, expr=s.expr(c.expr, None), assuming=s.expr(c.assuming, None)) for c in model.checks),
+        checks=tuple(rep(c, expr=s.opt(c.expr, None), assuming=s.opt(c.assuming, None)) for c in model.checks),
     )
 
 

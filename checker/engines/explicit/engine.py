@@ -26,8 +26,8 @@ import time
 from checker.engines.base import CheckOptions, RunResult, Stats
 from checker.engines.explicit.decide import Decider
 from checker.engines.explicit.encoding import Codec
-from checker.engines.explicit.search import TickGraph, build
 from checker.engines.explicit.lift import Lifter
+from checker.engines.explicit.search import TickGraph, build
 from checker.model import ir
 from checker.model.cone import analyse, slice_model
 

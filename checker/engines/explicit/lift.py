@@ -45,7 +45,8 @@ class Lifter:
     def step(self, st: sem.State, step: sem.Step) -> sem.Step:
         if step.node is None:
             return step
-        kind = self.full.events[step.event].kind
+        event = self.full.events[step.event]
+        kind = None if isinstance(event, ir.Action) else event.kind
         assert kind is not None
         for sit, _n in st.kinds[kind]:
             if self.situation(kind, sit) == step.node:
