@@ -4,6 +4,11 @@ full model, still show them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from hypothesis import HealthCheck, assume, example, given, settings
+from strategies import spec_texts
+
 from checker.engines.base import CheckOptions, Verdict
 from checker.engines.run import run_checks
 from checker.model import load_text
@@ -106,3 +111,39 @@ def test_the_report_names_what_was_left_out(tmp_path, capsys) -> None:  # type: 
     assert main(["check", str(path), "--ticks", "5", "--format", "json"]) == 0  # bounded: the full state, whose
     # loop closes only once retries reaches 50: holds up to 5 ticks
     assert "sliced" not in json.loads(capsys.readouterr().out)["specs"][0]["stats"]
+
+
+# found by this test: a variable kept because its update might fail reads one nothing else reads
+KEPT_READS = [
+    "protocol random\nvar g0: 0..1 = 0\nnode kind0 count 1 {\n  states k0s0, k0s1\n  var x0: 0..2 = 0\n"
+    "  fair rule k0r0: k0s0 -> k0s0 { x0 = (0 - g0) }\n  on tick { x0 = min(x0 + 1, 2) }\n}\n"
+    "check invariant inv: 0 == 0\ncheck no_storm\n",
+    "protocol random\nvar g0: 0..1 = 0\nnode kind0 count 1 {\n  states k0s0, k0s1\n  var x0: 0..2 = 0\n"
+    "  fair rule k0r0: k0s0 -> k0s0 { g0 = x0 }\n  on tick { x0 = min(x0 + 1, 2) }\n}\n"
+    "check invariant inv: 0 == 0\ncheck no_storm\n",
+]
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec_texts())
+@example(KEPT_READS[0])
+@example(KEPT_READS[1])
+def test_random_specs_give_the_same_results_with_and_without_the_cone(text: str) -> None:
+    model = load_text(text, "random.storm")
+    cone = analyse(model)
+    assume(not cone.empty)
+    opts = CheckOptions(max_states=20_000, timeout=20)
+    sliced = run_checks(model, "explicit", opts)  # every lifted trace replayed on the full model
+    full = run_checks(model, "explicit", replace(opts, cone=False))
+    assume(full.stats.complete)
+    assert sliced.stats.complete and sliced.stats.sliced == tuple(cone.names(model))
+    assert sliced.stats.tick_states <= full.stats.tick_states and sliced.stats.states <= full.stats.states
+    assert [(r.check.name, r.verdict, r.ticks, r.model_error) for r in sliced.results] == \
+        [(r.check.name, r.verdict, r.ticks, r.model_error) for r in full.results]
+    assert sliced.never_fired == full.never_fired
+
+
+def test_what_a_kept_update_reads_is_kept() -> None:
+    for text in KEPT_READS:
+        model = load_text(text, "kept.storm")
+        assert "g0" not in analyse(model).names(model)

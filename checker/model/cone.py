@@ -4,10 +4,12 @@ A variable is *observed* when a guard (of any rule, action or fault) or a check 
 expression or assumption) reads it, or when the update of an observed variable reads it
 (the closure). Node states, acted marks, fault limits and fired actions are always kept.
 An unobserved variable can still matter through a model error: an update that leaves its
-range stops the run. So a variable is *dropped* only when it is unobserved and every update
-of it provably stays in its declared range, by interval arithmetic over the declared ranges
-of what the update reads (`+ - *`, `min`, `max`, `if then else`, `count`; anything with
-`/`, `%` or `**` could fail and keeps the variable). Timers count down to 0 and never fail.
+range stops the run. So a variable is *dropped* only when it is unobserved, every update
+of it provably stays in its declared range, and no kept update reads it (a kept update
+that might fail needs what it reads). The range proof is interval arithmetic over the
+declared ranges of what the update reads (`+ - *`, `min`, `max`, `if then else`, `count`;
+anything with `/`, `%` or `**` could fail and keeps the variable). Timers count down to 0
+and never fail.
 
 `slice_model` returns the model without the dropped variables (indices renumbered, their
 updates removed) or the model itself when nothing can be dropped. Every step is enabled in
@@ -160,6 +162,19 @@ def _safe(model: ir.Model, a: ir.Assign, kind: int | None) -> bool:
     return var.lo <= v[0] and v[1] <= var.hi
 
 
+def _close(blocks: list[tuple[int | None, ir.Expr | None, tuple[ir.Assign, ...]]], keep: set[VarKey]) -> None:
+    """Add to `keep` everything that the updates of the variables in it read, transitively."""
+    changed = True
+    while changed:
+        changed = False
+        for kind, _guard, updates in blocks:
+            for a in updates:
+                if _target(a, kind) in keep:
+                    before = len(keep)
+                    _reads(a.value, kind, keep)
+                    changed |= len(keep) != before
+
+
 def analyse(model: ir.Model) -> Cone:
     """The variables that can be dropped from `model` (see the module docstring)."""
     observed: set[VarKey] = set()
@@ -169,22 +184,14 @@ def analyse(model: ir.Model) -> Cone:
     for c in model.checks:
         _reads(c.expr, None, observed)
         _reads(c.assuming, None, observed)
-    changed = True
-    while changed:
-        changed = False
-        for kind, _guard, updates in blocks:
-            for a in updates:
-                if _target(a, kind) in observed:
-                    before = len(observed)
-                    _reads(a.value, kind, observed)
-                    changed |= len(observed) != before
-    unsafe: set[VarKey] = set()
+    _close(blocks, observed)
+    keep = set(observed)
     for kind, _guard, updates in blocks:
         for a in updates:
             key = _target(a, kind)
             if key not in observed and not _safe(model, a, kind):
-                unsafe.add(key)
-    keep = observed | unsafe
+                keep.add(key)
+    _close(blocks, keep)  # what a kept update reads decides its value, and whether it fails
     drop_g = frozenset(i for i in range(len(model.globals)) if ("g", i) not in keep)
     drop_l = tuple(frozenset(i for i in range(len(kind.locals)) if ("l", k, i) not in keep)
                    for k, kind in enumerate(model.kinds))
