@@ -17,7 +17,7 @@ import pytest
 from checker.cli import main
 from checker.engines.base import CheckOptions, Verdict
 from checker.engines.run import run_checks
-from checker.model import load_spec
+from checker.model import load_spec, load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGMD = ROOT / "bench" / "models" / "ebs_2011_langmd.storm"
@@ -74,3 +74,26 @@ def test_cli_says_it_stopped_early(capsys: pytest.CaptureFixture[str]) -> None:
     spec = json.loads(capsys.readouterr().out)["specs"][0]
     assert code == 1 and spec["never_fired"] is None
     assert spec["run"]["scope"].startswith("stopped early") and spec["run"]["complete"] is False
+
+
+CLIMB = """\
+protocol slow_climb
+var level: 0..12 = 0
+var down: bool = false
+fault crash when not down { down = true } limit 1
+action climb when level < 12 { level += 1 }
+action repair when down and level == 12 { down = false }
+check recovers up: not down within 2 ticks
+check invariant bounded: level <= 12
+"""
+
+
+def test_a_within_run_is_decided_once_it_ends_in_the_explored_depths() -> None:
+    model = load_text(CLIMB, "climb.storm")
+    full = run_checks(model, "explicit", CheckOptions(only=("up",)))
+    early = run_checks(model, "explicit", CheckOptions(only=("up",), stop_early=True))
+    assert full.stats.tick_states == 25 and full.stats.complete
+    assert early.stats.stopped_early and early.stats.tick_states < full.stats.tick_states
+    (a,), (b,) = full.results, early.results
+    assert a.verdict is b.verdict is Verdict.VIOLATED and a.ticks == b.ticks == 3
+    assert a.trace == b.trace  # the same shortest run, as after a complete search
