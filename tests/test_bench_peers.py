@@ -29,7 +29,7 @@ def test_runner_tiny_mode(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "peers.json").read_text())
     rows = data["rows"]
     assert [r["tool"] for r in rows] == ["stormproof", "stormproof --no-cone", "stormproof --only no_storm",
-                                         "spin per node",
+                                         "stormproof --only no_storm --no-cone", "spin per node",
                                          "spin counter", "rumur no symmetry", "rumur symmetry"]
     assert all(r["n"] == 4 and r["spare"] == 1 for r in rows)
     cone, sp = rows[0], rows[1]  # by default `attempts` is left out (cone of influence); then the full state
@@ -38,7 +38,10 @@ def test_runner_tiny_mode(tmp_path: Path) -> None:
     assert cone["status"] == "done" and cone["verdict"] == sp["verdict"]
     assert cone["states"] < sp["states"] and "volume.attempts not explored" in cone["note"]
     assert rows[2]["verdict"] == "no_storm violated"
-    for r in rows[3:]:
+    early = rows[3]  # the full state, stopped once the storm loop closed
+    assert early["verdict"] == "no_storm violated" and "stopped early" in early["note"]
+    assert early["tick_states"] < sp["tick_states"]
+    for r in rows[4:]:
         exe = "spin" if r["tool"].startswith("spin") else "rumur"
         if shutil.which(exe) is None:
             assert r["status"] == "skipped" and "not installed" in r["note"]
