@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from checker.commands.options import (
     add_check_options,
     add_full_trace_option,
+    add_cone_option,
     add_progress_option,
     check_only,
     check_options,
@@ -48,6 +49,7 @@ def add_parser(sub: Any) -> None:
         "300 s per spec and engine): a limit reached gives 'unknown' with the reason.",
     )
     add_check_options(p)
+    add_cone_option(p)
     p.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default text)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--strict", action="store_true",

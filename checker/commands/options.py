@@ -153,7 +153,14 @@ def add_check_options(p: argparse.ArgumentParser, specs: bool = True) -> None:
                    help="explicit-state enumeration, Z3 (BMC, lassos, k-induction), or both compared")
     add_bound_options(p)
     p.add_argument("--only", action="append", default=[], metavar="CHECK",
-                   help="decide only this check (repeatable)")
+                   help="decide only this check (repeatable); the explicit engine stops exploring once "
+                        "the selected checks are decided")
+
+
+def add_cone_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cone", action="store_true",
+                   help="explore every variable (explicit engine): no cone-of-influence slicing of "
+                        "variables that no guard or check reads")
 
 
 def add_bound_options(p: argparse.ArgumentParser) -> None:
@@ -186,7 +193,8 @@ def add_progress_option(p: argparse.ArgumentParser) -> None:
 def check_options(args: argparse.Namespace, progress: Progress | None = None) -> CheckOptions:
     """The CheckOptions that the parsed shared options ask for."""
     return CheckOptions(ticks=args.ticks, max_states=args.max_states, timeout=args.timeout,
-                        only=tuple(args.only), progress=progress)
+                        only=tuple(args.only), progress=progress, stop_early=bool(args.only),
+                        cone=not getattr(args, "no_cone", False))
 
 
 def check_only(names: Iterable[str], only: Sequence[str]) -> None:

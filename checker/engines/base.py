@@ -133,6 +133,8 @@ class Stats:
     complete: bool = False
     beyond_bound: int = 0  # tick states of depth B + 1 found when the bound was hit
     established: str = ""  # what a bounded search that is not complete did establish
+    stopped_early: str = ""  # the search ended once every selected check was decided (says when)
+    sliced: tuple[str, ...] = ()  # variables left out of the explored state (cone of influence)
     engine: str = ""  # for progress: which engine is running
     activity: str = ""  # for progress: the check (or proof) being worked on
     solver_seconds: float = 0.0  # for progress: time spent inside the solver so far
@@ -153,6 +155,13 @@ class CheckOptions:
     timeout: float | None = None
     only: tuple[str, ...] = ()
     progress: Progress | None = None
+    # stop exploring once every selected check is decided, lassos and `within` runs included
+    # (the search then is not complete: coverage is not computed); see spec/semantics.md
+    stop_early: bool = False
+    # explore only the cone of influence: leave out variables that no guard or check depends on
+    # and that cannot raise a model error (checker/model/cone.py); traces still show them.
+    # Explicit engine, complete explorations only (ticks=None)
+    cone: bool = True
 
 
 @dataclass

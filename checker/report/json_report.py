@@ -138,6 +138,8 @@ def render_json(runs: Sequence[RunResult], quiet: bool = False, *, full_trace: b
                 "states": s.states, "tick_states": s.tick_states, "transitions": s.transitions,
                 "max_depth": s.max_depth, "complete": s.complete, "bound_hit": s.bound_hit,
                 "beyond_bound": s.beyond_bound,
+                # the cone of influence: variables left out of the explored state (key only when some are)
+                **({"sliced": list(s.sliced)} if s.sliced else {}),
             },
         })
     return json.dumps({"stormproof": __version__, "specs": specs}, indent=2, sort_keys=True) + "\n"

@@ -31,6 +31,8 @@ def scope(run: RunResult) -> str:
     s, B = run.stats, run.opts.ticks
     if run.parts:
         return "; ".join(f"{p.engine}: {scope(p)}" for p in run.parts)
+    if s.stopped_early:
+        return s.stopped_early
     if s.complete:
         if B is None:
             return "exploration complete"

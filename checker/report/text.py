@@ -95,6 +95,11 @@ def _summary(run: RunResult) -> list[str]:
             f"{counted.states:,} states, {counted.tick_states:,} tick states, depth {counted.max_depth} ticks, "
             f"{secs:.2f} s, {scope(run)}"
         )
+    if counted.sliced:
+        many = len(counted.sliced) > 1
+        out.append(f"cone of influence: {', '.join(counted.sliced)} left out of the explored state (no guard or "
+                   f"check depends on {'them' if many else 'it'}, and {'their' if many else 'its'} updates stay "
+                   "in range); traces are replayed on the full model")
     out.append(f"run: {run_line(run)}")
     return out
 

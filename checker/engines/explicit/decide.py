@@ -5,7 +5,9 @@ at the end of the depth of their first event, in (ticks, steps) order, a model e
 counting as a violation of every invariant; loop checks collect the tick states meeting
 their condition. After the search, `results` decides the rest: `no_storm` and `recovers` on
 strongly connected components with the weak-fairness rule of language.md section 6
-(graph.py), `within` by dynamic programming over walks of fault-free edges.
+(graph.py), `within` by dynamic programming over walks of fault-free edges. With `early`
+(`CheckOptions.stop_early`), loop checks are also decided at the end of each depth on the
+graph explored so far, and the search ends once every check is decided.
 
 Every check is evaluated once per state it is asked about: the work per state is linear in
 the number of checks still open, and checks are partitioned once, by kind.
@@ -43,13 +45,17 @@ class _Check:
     eval_error: Event | None = None  # first error in the check's own E or A
     assumed: bool = False  # some tick state satisfies the check's assumption
     falsified: bool = False  # some tick state has A true and E false
+    settled: bool = False  # a loop check decided on the graph explored so far (stop_early)
+    tried: int = 0  # len(good) when that was last tried
 
 
 class Decider:
     """Decides `checks` of one model over the search it observes."""
 
-    def __init__(self, codec: Codec, checks: list[ir.Check]) -> None:
+    def __init__(self, codec: Codec, checks: list[ir.Check], early: bool = False) -> None:
         self.codec = codec
+        self.early = early  # decide loop checks on the graph so far, and end the search once all are
+        self._graph: TickGraph | None = None
         self.checks = [
             _Check(
                 c,
@@ -72,6 +78,10 @@ class Decider:
         self._bound: int | None = None
 
     # ---- the observer --------------------------------------------------------------------
+
+    def bind(self, graph: TickGraph) -> None:
+        """The search's tick graph, read at the end of each depth to decide loop checks early."""
+        self._graph = graph
 
     def on_tick_state(self, tid: int, state: XState, depth: int, steps: int) -> None:
         for c in self.tick_checks:
@@ -118,7 +128,37 @@ class Decider:
                 c.found = error
             c.candidate = None
         self.pending = [c for c in self.pending if c.found is None]
-        return not self.tick_checks and not self.pending
+        if self.early and error is None and self._graph is not None:
+            for c in self.tick_checks:
+                if not c.settled:
+                    c.settled = self._settled(c, self._graph, depth)
+        return not self.pending and all(c.settled for c in self.tick_checks)
+
+    def _settled(self, c: _Check, graph: TickGraph, depth: int) -> bool:
+        """Whether the graph explored so far (every tick state of depth <= `depth`) decides `c`.
+
+        A fair loop among explored tick states is a real lasso: its edges, event masks and
+        fair-enabled sets are final once their source is explored (it need not be the one a
+        complete search reports). A `within` run is only taken when it ends at a depth <=
+        `depth`: every run ending there is visible, so it is the shortest one, as after a
+        complete search. A sustained-storm check is never decided early (its diagnosis
+        searches without retries).
+        """
+        if c.eval_error is not None:
+            return True
+        kind = c.check.kind
+        if kind is ir.CheckKind.WITHIN:
+            return self._within_end(c, graph, depth) is not None
+        if kind is ir.CheckKind.NO_STORM and c.check.sustained:
+            return False
+        if len(c.good) == c.tried:
+            return False
+        c.tried = len(c.good)
+        storm = kind is ir.CheckKind.NO_STORM
+        codec = self.codec
+        return find_fair_scc(self._loop_edges(c, graph), required=codec.retry_mask if storm else None,
+                             fair_mask=codec.fair_mask, fair_enabled=graph.fair_enabled,
+                             order_key=graph.order_key) is not None
 
     def _trace(self, ev: Event) -> Trace:
         assert self._tracer is not None
@@ -198,7 +238,8 @@ class Decider:
             return CheckResult(c.check, Verdict.UNKNOWN, ENGINE, reason=stop)
         return _holds(c, graph, bound)
 
-    def _lasso(self, c: _Check, graph: TickGraph) -> CheckResult | None:
+    def _loop_edges(self, c: _Check, graph: TickGraph) -> list[tuple[int, int, int]]:
+        """Edges between explored tick states meeting the loop condition, with their events."""
         storm = c.check.kind is ir.CheckKind.NO_STORM
         edges = []
         for t in sorted(c.good):
@@ -206,6 +247,11 @@ class Decider:
                 mask = e.np_mask if storm else e.ff_mask
                 if mask is not None and t2 in c.good and graph.explored[t2]:
                     edges.append((t, t2, mask))
+        return edges
+
+    def _lasso(self, c: _Check, graph: TickGraph) -> CheckResult | None:
+        storm = c.check.kind is ir.CheckKind.NO_STORM
+        edges = self._loop_edges(c, graph)
         if storm and c.check.sustained:
             return self._sustained_lasso(c, graph, edges)
         return self._lasso_in(c, graph, edges)
@@ -249,14 +295,42 @@ class Decider:
         return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, None)
 
     def _within_run(self, c: _Check, graph: TickGraph, bound: int | None, first: Event | None) -> CheckResult | None:
-        T = c.check.within
-        assert T is not None
         # With the whole graph explored, every run is real and any one is reported (as for
         # lassos); with the bound hit, runs must end within it (language.md section 7).
         complete = graph.complete and graph.error is None
         limit: float = math.inf if complete or bound is None else bound
         if graph.error is not None:
             limit = min(limit, graph.error.ticks)
+        found = self._within_end(c, graph, limit)
+        if found is None:
+            return None
+        (end_ticks, end_steps, start), cost = found
+        if first is not None and first.key < (end_ticks, end_steps):
+            return None
+        T = c.check.within
+        assert T is not None
+        edges = graph.edges
+        tids = [start]
+        t = start
+        for k in range(T, 0, -1):
+            t = min(
+                t2 for t2, e in edges[t].items()
+                if e.ff_mask is not None and t2 in cost[k - 1] and e.ff_cost + cost[k - 1][t2] == cost[k][t]
+            )
+            tids.append(t)
+        assert self._tracer is not None
+        trace = self._tracer.walk(tids, Mode.FAULT_FREE)
+        return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, trace.ticks)
+
+    def _within_end(self, c: _Check, graph: TickGraph,
+                    limit: float) -> tuple[tuple[int, int, int], list[dict[int, int]]] | None:
+        """The first-ending run of T fault-free ticks in bad tick states, ending by `limit` ticks.
+
+        Returns ((end ticks, end steps, start), cost): cost[k][t] is the fewest steps of a
+        k-tick such walk from t.
+        """
+        T = c.check.within
+        assert T is not None
         good = c.good
         edges = graph.edges
         if not any(graph.depth[t] + T <= limit for t in good):
@@ -298,20 +372,7 @@ class Decider:
         ]
         if not ends:
             return None
-        end_ticks, end_steps, start = min(ends)
-        if first is not None and first.key < (end_ticks, end_steps):
-            return None
-        tids = [start]
-        t = start
-        for k in range(T, 0, -1):
-            t = min(
-                t2 for t2, e in edges[t].items()
-                if e.ff_mask is not None and t2 in cost[k - 1] and e.ff_cost + cost[k - 1][t2] == cost[k][t]
-            )
-            tids.append(t)
-        assert self._tracer is not None
-        trace = self._tracer.walk(tids, Mode.FAULT_FREE)
-        return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, trace.ticks)
+        return min(ends), cost
 
 
     def _long_within(self, c: _Check, graph: TickGraph, first: Event | None, limit: float) -> CheckResult | None:

@@ -9,8 +9,11 @@ The parts, each behind a narrow interface:
   breadth-first, with per-edge event masks; it never looks inside a state, and reports to
   an observer;
 - `decide.Decider`: that observer; it decides invariants and reachability at the depth of
-  their first event, then lassos (`no_storm`, `recovers`) and `within` runs on the graph;
-- `trace.Tracer`: traces rebuilt by re-searching single regions.
+  their first event, then lassos (`no_storm`, `recovers`) and `within` runs on the graph
+  (with `stop_early`, also on the part explored so far, ending the search once all are);
+- `trace.Tracer`: traces rebuilt by re-searching single regions;
+- `lift.Lifter`: with the cone of influence (checker/model/cone.py) the search runs on the
+  sliced model, and its traces are replayed on the full model so they show every variable.
 
 Exploring in (ticks, steps) order makes the first violation found the shortest, in ticks
 then steps.
@@ -23,8 +26,10 @@ import time
 from checker.engines.base import CheckOptions, RunResult, Stats
 from checker.engines.explicit.decide import Decider
 from checker.engines.explicit.encoding import Codec
+from checker.engines.explicit.lift import Lifter
 from checker.engines.explicit.search import TickGraph, build
 from checker.model import ir
+from checker.model.cone import analyse, slice_model
 
 
 class ExplicitEngine:
@@ -36,16 +41,31 @@ class ExplicitEngine:
         `opts.ticks` bounds the depth in ticks (None: no bound; the search then ends when it
         is complete, or at `opts.max_states` or `opts.timeout`).
         """
+        # the cone only for complete explorations: under a tick bound, depths and "the bound is
+        # hit" are those of the full model's tick states (spec/semantics.md, section 9)
+        if opts.cone and opts.ticks is None:
+            cone = analyse(model)
+            if not cone.empty:
+                sliced = self._run(slice_model(model, cone), opts)
+                return Lifter(model, cone).run(sliced, cone.names(model))
+        return self._run(model, opts)
+
+    def _run(self, model: ir.Model, opts: CheckOptions) -> RunResult:
         start = time.perf_counter()
         codec = Codec(model)
         only = set(opts.only)
-        decider = Decider(codec, [c for c in model.checks if not only or c.name in only])
+        decider = Decider(codec, [c for c in model.checks if not only or c.name in only], early=opts.stop_early)
         graph = build(codec, ticks=opts.ticks, max_states=opts.max_states, timeout=opts.timeout,
                       progress=opts.progress, observer=decider)
         results = decider.results(graph, opts.ticks, opts)
         stats = graph_stats(graph)
         stats.seconds = time.perf_counter() - start
-        never = tuple(e.name for e in model.events if not graph.fired >> e.event & 1)
+        never: tuple[str, ...] | None = tuple(e.name for e in model.events if not graph.fired >> e.event & 1)
+        if graph.decided and not stats.complete:
+            # coverage needs the whole space: an early stop leaves it unknown, not empty
+            stats.stopped_early = (f"stopped early: all selected checks decided after {stats.tick_states:,} "
+                                   "tick states (coverage not computed)")
+            never = None
         return RunResult(model, self.name, results, stats, never_fired=never)
 
 

@@ -147,6 +147,11 @@ class _Search:
         self.seen: set[XState] = set()
         self.error_candidate: Event | None = None
         self.start = self.last_progress = time.perf_counter()
+        # hook for deciding early (decide.py): an observer that wants to read the tick graph
+        # explored so far (at the end of each depth) is handed it here
+        bind = getattr(observer, "bind", None)
+        if bind is not None:
+            bind(self.graph)
 
     def add(self, st: XState, depth: int, steps: int, parent: int | None) -> int:
         g = self.graph
