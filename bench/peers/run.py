@@ -13,7 +13,7 @@ process and under the same time limit:
   `--no-cone` (the full state, the same states as the peers), and with `--only no_storm`
   (which stops exploring once the storm is found), with and without the cone;
 - SPIN on the per-node Promela encoding and on the counter encoding, and Rumur on the Murphi
-  encoding without and with symmetry reduction (`../shared/peers/`, which encode exactly that
+  encoding without and with symmetry reduction (`bench/peers/encodings/`, which encode exactly that
   model; each configuration is generated from those files, then compiled, then run). The peers
   check the invariant `cp_bounded` over the full state space (safety mode).
 
@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 LANGMD = ROOT / "bench" / "models" / "ebs_2011_langmd.storm"
 EXTRAS = [ROOT / "models" / "ebs_2011.storm", ROOT / "bench" / "models" / "backoff_budget.storm"]
-PEERS_DIR = Path(os.environ.get("STORMPROOF_PEERS", ROOT.parent.parent / "shared" / "peers"))
+PEERS_DIR = Path(os.environ.get("STORMPROOF_PEERS", ROOT / "bench" / "peers" / "encodings"))  # see its README
 CP_RATE = 3
 PERNODE_MAX_N = 12  # ebs_2011.pml unrolls NODE(k) up to 12 nodes
 TOOLS = ("stormproof", "stormproof --no-cone", "stormproof --only no_storm", "stormproof --only no_storm --no-cone",
