@@ -145,6 +145,9 @@ class CheckOptions:
     timeout: float | None = None
     only: tuple[str, ...] = ()
     progress: Progress | None = None
+    # explicit engine: reduce the interleavings inside a tick (spec/semantics.md); the tick
+    # graph and every verdict are the same either way, only `Stats.states` differs
+    reduce: bool = True
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from checker.engines.explicit.compile import Fn, compile_block, compile_expr, compile_guard
 from checker.errors import ModelError
-from checker.model import ir
+from checker.model import access, ir
 from checker.model import semantics as sem
 from checker.model.evaluate import EvalError
 
@@ -120,6 +120,8 @@ class Codec:
         self._fair_actions = [(a.event, compile_guard(a.guard, sits)) for a in model.actions if a.fair]
         self.fair_mask = sum(1 << e for e, *_ in self._fair_rules) + sum(1 << e for e, _ in self._fair_actions)
         self._cache: dict[XState, Successors] = {}
+        self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
+        self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
         self._old_cache: dict[XState, Successors] = {}
 
     # ---- layout ------------------------------------------------------------------------------
@@ -290,6 +292,19 @@ class Codec:
             except EvalError:
                 continue
         return mask
+
+    def reduction(self, watched: Sequence[ir.Expr]) -> tuple[int, tuple[int, ...]]:
+        """What a reduced region search may follow alone, when `watched` is evaluated in every
+        state (spec/semantics.md, "Reduction inside a tick"): the mask of events whose one
+        step suffices (access.local_rules), and the masks of closed groups of events whose
+        enabled steps suffice when one of them is a rule or action (access.closed_groups)."""
+        key = tuple(watched)
+        hit = self._reductions.get(key)
+        if hit is None:
+            local = sum(1 << e for e in access.local_rules(self.model, watched))
+            groups = tuple(sum(1 << e for e in g) for g in access.closed_groups(self.model, watched))
+            hit = self._reductions[key] = (local, groups)
+        return hit
 
     # ---- checks ------------------------------------------------------------------------------
 
