@@ -1,8 +1,11 @@
 """The explicit engine's state codec: the one module that knows the state layout.
 
-A state (`XState`) is (globals, remaining fault limits, fired-actions bitmask, per kind a
-sorted tuple of (situation id, count)), where a situation (state, locals, acted) is interned
-per kind: node identities never appear (counter abstraction). Every other part of the
+A state (`XState`) is one flat tuple of small values: the globals, the remaining fault
+limits, the fired-actions bitmask, and per kind a population id. A population (a sorted
+tuple of (situation id, count) pairs) and a situation (state, locals, acted) are interned per
+kind: node identities never appear (counter abstraction), a state costs one short tuple, and
+moving a node between situations is one look-up in a memo of (population, from, to).
+Compiled closures read the globals straight from the state tuple (they come first). Every other part of the
 engine treats a state as an opaque hashable value and asks the `Codec` for its successors,
 its tick step, its fair-enabled events, check values, and its reference-semantics form.
 
@@ -23,7 +26,7 @@ from checker.model import access, ir
 from checker.model import semantics as sem
 from checker.model.evaluate import EvalError
 
-XState = tuple[Any, Any, int, Any]  # (globals, limits, fired mask, populations)
+XState = tuple[Any, ...]  # (*globals, *limits, fired mask, *population ids)
 Desc = tuple[int, int, int]  # (event, kind, situation id); TICK_DESC is the tick
 TICK_DESC: Desc = (-1, -1, -1)
 Successors = tuple[list[tuple[Desc, XState]], list[tuple[Desc, str]]]
@@ -119,10 +122,13 @@ class Codec:
         self._fair_rules = [(r.event, r.kind, r.src, compile_guard(r.guard, sits)) for r in model.rules if r.fair]
         self._fair_actions = [(a.event, compile_guard(a.guard, sits)) for a in model.actions if a.fair]
         self.fair_mask = sum(1 << e for e, *_ in self._fair_rules) + sum(1 << e for e, _ in self._fair_actions)
-        self._cache: dict[XState, Successors] = {}
+        ng, nl = len(model.globals), sum(1 for f in model.faults if f.limit is not None)
+        self._ng, self._fired_at, self._pop_at = ng, ng + nl, ng + nl + 1
+        self._pops: list[list[tuple[tuple[int, int], ...]]] = [[] for _ in range(nk)]
+        self._pop_ids: list[dict[tuple[tuple[int, int], ...], int]] = [{} for _ in range(nk)]
+        self._moves: dict[tuple[int, int, int, int], int] = {}
         self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
         self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
-        self._old_cache: dict[XState, Successors] = {}
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -134,6 +140,22 @@ class Codec:
             self._sits[k].append(sit)
         return sid
 
+    def _intern_pop(self, k: int, pop: tuple[tuple[int, int], ...]) -> int:
+        ids = self._pop_ids[k]
+        pid = ids.get(pop)
+        if pid is None:
+            pid = ids[pop] = len(self._pops[k])
+            self._pops[k].append(pop)
+        return pid
+
+    def populations(self, st: XState) -> list[tuple[tuple[int, int], ...]]:
+        """Per kind, the sorted (situation id, count) pairs of `st` (what closures read)."""
+        at = self._pop_at
+        return [table[st[at + k]] for k, table in enumerate(self._pops)]
+
+    def _pack(self, g: Sequence[Any], lim: Sequence[int], fired: int, pops: Sequence[tuple[tuple[int, int], ...]]) -> XState:
+        return (*g, *lim, fired, *(self._intern_pop(k, pop) for k, pop in enumerate(pops)))
+
     def initial(self) -> XState:
         """The initial state (language.md section 5)."""
         pops = []
@@ -141,17 +163,18 @@ class Codec:
             loc = tuple(v.init for v in kind.locals)
             pops.append(tuple(sorted((self._intern(k, (s, loc, False)), n) for s, n in enumerate(kind.init_counts) if n > 0)))
         limits = tuple(f.limit for f in self.model.faults if f.limit is not None)
-        return (tuple(v.init for v in self.model.globals), limits, 0, tuple(pops))
+        return self._pack([v.init for v in self.model.globals], limits, 0, pops)
 
     def to_state(self, st: XState) -> sem.State:
         """The reference-semantics form of `st`."""
-        g, lim, fired, pops = st
+        ng, fa = self._ng, self._fired_at
+        g, lim, fired = st[:ng], st[ng:fa], st[fa]
         kinds = []
-        for k, pop in enumerate(pops):
+        for k, pop in enumerate(self.populations(st)):
             table = self._sits[k]
             kinds.append(tuple(sorted((table[sid], c) for sid, c in pop)))
         nact = len(self.model.actions)
-        return sem.State(g, lim, tuple(bool(fired >> i & 1) for i in range(nact)), tuple(kinds))
+        return sem.State(tuple(g), tuple(lim), tuple(bool(fired >> i & 1) for i in range(nact)), tuple(kinds))
 
     def from_state(self, state: sem.State) -> XState:
         """The encoding of a reference-semantics state: `to_state(from_state(s)) == s`."""
@@ -159,7 +182,7 @@ class Codec:
         for k, kind in enumerate(state.kinds):
             pops.append(tuple(sorted((self._intern(k, sit), n) for sit, n in kind)))
         fired = sum(1 << i for i, f in enumerate(state.fired) if f)
-        return (tuple(state.globals), tuple(state.limits), fired, tuple(pops))
+        return self._pack(state.globals, state.limits, fired, pops)
 
     def to_step(self, desc: Desc) -> sem.Step:
         """The reference-semantics step that `desc` describes."""
@@ -179,23 +202,16 @@ class Codec:
     def successors(self, st: XState) -> Successors:
         """Every step from `st`: (desc, next state) pairs, and (desc, message) for model errors.
 
-        Memoised over the current and the previous generation (`new_generation`): regions of
-        different tick states overlap (lazy faults make them converge), so the same mid-tick
-        state is expanded many times; two generations bound the memory.
+        Not memoised: with the reduction inside a tick, a memo of two depths' successors
+        cost twice the memory for no measurable time (bench/README.md).
         """
-        hit = self._cache.get(st)
-        if hit is None:
-            hit = self._old_cache.get(st)
-            if hit is None:
-                hit = self._successors(st)
-            self._cache[st] = hit
-        return hit
-
-    def new_generation(self) -> None:
-        self._old_cache, self._cache = self._cache, {}
+        return self._successors(st)
 
     def _successors(self, st: XState) -> Successors:
-        g, lim, fired, pops = st
+        ng_, fa, pa = self._ng, self._fired_at, self._pop_at
+        fired = st[fa]
+        pops = self.populations(st)
+        moves = self._moves
         out: list[tuple[Desc, XState]] = []
         errs: list[tuple[Desc, str]] = []
         can_act = False
@@ -222,11 +238,11 @@ class Codec:
                         continue
                     if bit is not None and fired >> bit & 1:
                         continue
-                    if slot is not None and lim[slot] <= 0:
+                    if slot is not None and st[ng_ + slot] <= 0:
                         continue
                     if guard is not None:
                         try:
-                            if not guard(g, loc, pops):
+                            if not guard(st, loc, pops):
                                 continue
                         except EvalError as e:
                             can_act = can_act or acts
@@ -234,18 +250,26 @@ class Codec:
                             continue
                     can_act = can_act or acts
                     try:
-                        ng, nl = block(g, loc, pops)
+                        ng, nl = block(st, loc, pops)
                     except ModelError as e:
                         errs.append(((event, k, sid), e.message))
                         continue
-                    nlim = lim if slot is None else lim[:slot] + (lim[slot] - 1,) + lim[slot + 1 :]
+                    # ng is `st` with the block's globals: set the limit, fired mask, population
+                    new = list(ng)
+                    if slot is not None:
+                        new[ng_ + slot] -= 1
                     if k < 0:
-                        nfired = fired if bit is None else fired | 1 << bit
-                        out.append(((event, -1, -1), (ng, nlim, nfired, pops)))
+                        if bit is not None:
+                            new[fa] = fired | 1 << bit
+                        out.append(((event, -1, -1), tuple(new)))
                     else:
                         nsid = intern(k, (dst, nl, acted or marks))
-                        npops = pops[:k] + (_move(pops[k], sid, nsid),) + pops[k + 1 :]
-                        out.append(((event, k, sid), (ng, nlim, fired, npops)))
+                        key = (k, st[pa + k], sid, nsid)
+                        pid = moves.get(key)
+                        if pid is None:
+                            pid = moves[key] = self._intern_pop(k, _move(pops[k], sid, nsid))
+                        new[pa + k] = pid
+                        out.append(((event, k, sid), tuple(new)))
         if not can_act:
             try:
                 out.append((TICK_DESC, self.tick(st)))
@@ -255,8 +279,8 @@ class Codec:
 
     def tick(self, st: XState) -> XState:
         """The tick step from `st` (raises ModelError from an `on tick` block)."""
-        g, lim, _fired, pops = st
-        ng, _ = self._tick_global(g, None, pops)
+        pops = self.populations(st)
+        ng, _ = self._tick_global(st, None, pops)
         npops = []
         for k, pop in enumerate(pops):
             block = self._tick_kinds[k]
@@ -264,15 +288,20 @@ class Codec:
             acc: dict[int, int] = {}
             for sid, c in pop:
                 s, loc, _acted = table[sid]
-                _, nl = block(g, loc, pops)
+                _, nl = block(st, loc, pops)
                 nsid = self._intern(k, (s, nl, False))
                 acc[nsid] = acc.get(nsid, 0) + c
             npops.append(tuple(sorted(acc.items())))
-        return (ng, lim, 0, tuple(npops))
+        new = list(ng)
+        new[self._fired_at] = 0
+        for k, pop in enumerate(npops):
+            new[self._pop_at + k] = self._intern_pop(k, pop)
+        return tuple(new)
 
     def fair_enabled(self, st: XState) -> int:
         """The bitmask of `fair` events enabled in `st` (a guard that fails counts as disabled)."""
-        g, _lim, _fired, pops = st
+        g = st
+        pops = self.populations(st)
         mask = 0
         for event, k, src, guard in self._fair_rules:
             table = self._sits[k]
@@ -311,9 +340,10 @@ class Codec:
     def compile_check(self, expr: ir.Expr) -> CheckFn:
         """A function giving the value of a check's expression in a state (raises EvalError)."""
         f = compile_expr(expr, self._sits)
+        populations = self.populations
 
         def value(st: XState) -> Any:
-            return f(st[0], None, st[3])
+            return f(st, None, populations(st))
         return value
 
 

@@ -185,7 +185,6 @@ class _Search:
         frontier = list(range(len(g.vertices)))
         depth = 0
         while frontier:
-            self.codec.new_generation()
             g.max_depth = depth
             if self.reduce:
                 watched = self.observer.watching() if self.observer is not None else ()
