@@ -1,11 +1,12 @@
 """The explicit engine's state codec: the one module that knows the state layout.
 
 A state (`XState`) is one flat tuple of small values: the globals, the remaining fault
-limits, the fired-actions bitmask, and per kind a population id. A population (a sorted
-tuple of (situation id, count) pairs) and a situation (state, locals, acted) are interned per
-kind: node identities never appear (counter abstraction), a state costs one short tuple, and
-moving a node between situations is one look-up in a memo of (population, from, to).
-Compiled closures read the globals straight from the state tuple (they come first). Every other part of the
+limits, the fired-actions bitmask, then per kind its population: the number m of distinct
+situations followed by m (situation id, count) pairs, flattened, sorted by id. A situation
+(state, locals, acted) is interned per kind: node identities never appear (counter
+abstraction), and a state is one short tuple of small ints that nothing else keeps alive.
+Compiled closures read the globals straight from the state tuple (they come first), and the
+populations as per-kind tuples of (situation id, count) pairs (`populations`). Every other part of the
 engine treats a state as an opaque hashable value and asks the `Codec` for its successors,
 its tick step, its fair-enabled events, check values, and its reference-semantics form.
 
@@ -26,7 +27,8 @@ from checker.model import access, ir
 from checker.model import semantics as sem
 from checker.model.evaluate import EvalError
 
-XState = tuple[Any, ...]  # (*globals, *limits, fired mask, *population ids)
+XState = tuple[Any, ...]  # (*globals, *limits, fired mask, per kind: m, *m (situation, count) pairs)
+Pop = tuple[tuple[int, int], ...]  # one kind's population: sorted (situation id, count) pairs
 Desc = tuple[int, int, int]  # (event, kind, situation id); TICK_DESC is the tick
 TICK_DESC: Desc = (-1, -1, -1)
 Successors = tuple[list[tuple[Desc, XState]], list[tuple[Desc, str]]]
@@ -124,9 +126,8 @@ class Codec:
         self.fair_mask = sum(1 << e for e, *_ in self._fair_rules) + sum(1 << e for e, _ in self._fair_actions)
         ng, nl = len(model.globals), sum(1 for f in model.faults if f.limit is not None)
         self._ng, self._fired_at, self._pop_at = ng, ng + nl, ng + nl + 1
-        self._pops: list[list[tuple[tuple[int, int], ...]]] = [[] for _ in range(nk)]
-        self._pop_ids: list[dict[tuple[tuple[int, int], ...], int]] = [{} for _ in range(nk)]
-        self._moves: dict[tuple[int, int, int, int], int] = {}
+        self._nk = nk
+        self._last: tuple[XState | None, list[Pop], list[int]] = (None, [], [])
         self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
         self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
 
@@ -140,21 +141,29 @@ class Codec:
             self._sits[k].append(sit)
         return sid
 
-    def _intern_pop(self, k: int, pop: tuple[tuple[int, int], ...]) -> int:
-        ids = self._pop_ids[k]
-        pid = ids.get(pop)
-        if pid is None:
-            pid = ids[pop] = len(self._pops[k])
-            self._pops[k].append(pop)
-        return pid
-
-    def populations(self, st: XState) -> list[tuple[tuple[int, int], ...]]:
-        """Per kind, the sorted (situation id, count) pairs of `st` (what closures read)."""
+    def _layout(self, st: XState) -> tuple[list[Pop], list[int]]:
+        """Per kind, the population of `st` and the index where it starts (its m)."""
+        last = self._last
+        if last[0] is st:
+            return last[1], last[2]
         at = self._pop_at
-        return [table[st[at + k]] for k, table in enumerate(self._pops)]
+        pops: list[Pop] = []
+        starts: list[int] = []
+        for _k in range(self._nk):
+            m = st[at]
+            seg = st[at + 1 : at + 1 + 2 * m]
+            pops.append(tuple(zip(seg[::2], seg[1::2])))
+            starts.append(at)
+            at += 1 + 2 * m
+        self._last = (st, pops, starts)
+        return pops, starts
 
-    def _pack(self, g: Sequence[Any], lim: Sequence[int], fired: int, pops: Sequence[tuple[tuple[int, int], ...]]) -> XState:
-        return (*g, *lim, fired, *(self._intern_pop(k, pop) for k, pop in enumerate(pops)))
+    def populations(self, st: XState) -> list[Pop]:
+        """Per kind, the sorted (situation id, count) pairs of `st` (what closures read)."""
+        return self._layout(st)[0]
+
+    def _pack(self, g: Sequence[Any], lim: Sequence[int], fired: int, pops: Sequence[Pop]) -> XState:
+        return (*g, *lim, fired, *(x for pop in pops for x in _flat(pop)))
 
     def initial(self) -> XState:
         """The initial state (language.md section 5)."""
@@ -210,8 +219,7 @@ class Codec:
     def _successors(self, st: XState) -> Successors:
         ng_, fa, pa = self._ng, self._fired_at, self._pop_at
         fired = st[fa]
-        pops = self.populations(st)
-        moves = self._moves
+        pops, starts = self._layout(st)
         out: list[tuple[Desc, XState]] = []
         errs: list[tuple[Desc, str]] = []
         can_act = False
@@ -255,21 +263,17 @@ class Codec:
                         errs.append(((event, k, sid), e.message))
                         continue
                     # ng is `st` with the block's globals: set the limit, fired mask, population
-                    new = list(ng)
                     if slot is not None:
-                        new[ng_ + slot] -= 1
+                        ng = ng[: ng_ + slot] + (ng[ng_ + slot] - 1,) + ng[ng_ + slot + 1 :]
                     if k < 0:
                         if bit is not None:
-                            new[fa] = fired | 1 << bit
-                        out.append(((event, -1, -1), tuple(new)))
+                            ng = ng[:fa] + (fired | 1 << bit,) + ng[pa:]
+                        out.append(((event, -1, -1), ng))
                     else:
                         nsid = intern(k, (dst, nl, acted or marks))
-                        key = (k, st[pa + k], sid, nsid)
-                        pid = moves.get(key)
-                        if pid is None:
-                            pid = moves[key] = self._intern_pop(k, _move(pops[k], sid, nsid))
-                        new[pa + k] = pid
-                        out.append(((event, k, sid), tuple(new)))
+                        lo = starts[k]
+                        hi = lo + 1 + 2 * st[lo]
+                        out.append(((event, k, sid), ng[:lo] + _flat(_move(pops[k], sid, nsid)) + st[hi:]))
         if not can_act:
             try:
                 out.append((TICK_DESC, self.tick(st)))
@@ -281,6 +285,7 @@ class Codec:
         """The tick step from `st` (raises ModelError from an `on tick` block)."""
         pops = self.populations(st)
         ng, _ = self._tick_global(st, None, pops)
+        fa = self._fired_at
         npops = []
         for k, pop in enumerate(pops):
             block = self._tick_kinds[k]
@@ -292,11 +297,7 @@ class Codec:
                 nsid = self._intern(k, (s, nl, False))
                 acc[nsid] = acc.get(nsid, 0) + c
             npops.append(tuple(sorted(acc.items())))
-        new = list(ng)
-        new[self._fired_at] = 0
-        for k, pop in enumerate(npops):
-            new[self._pop_at + k] = self._intern_pop(k, pop)
-        return tuple(new)
+        return (*ng[:fa], 0, *(x for pop in npops for x in _flat(pop)))
 
     def fair_enabled(self, st: XState) -> int:
         """The bitmask of `fair` events enabled in `st` (a guard that fails counts as disabled)."""
@@ -347,7 +348,16 @@ class Codec:
         return value
 
 
-def _move(pop: tuple[tuple[int, int], ...], a: int, b: int) -> tuple[tuple[int, int], ...]:
+def _flat(pop: Pop) -> tuple[int, ...]:
+    """A population as stored in a state: m, then the m pairs flattened."""
+    out = [len(pop)]
+    for sid, n in pop:
+        out.append(sid)
+        out.append(n)
+    return tuple(out)
+
+
+def _move(pop: Pop, a: int, b: int) -> Pop:
     """Move one node from situation a to situation b, keeping the pairs sorted by id."""
     out = []
     placed = False

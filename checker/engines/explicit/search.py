@@ -158,7 +158,7 @@ class _Search:
         self.groups: tuple[int, ...] = ()  # closed groups of events it may follow alone
         self.rerun = 0  # regions searched again in full: an event in them needs its exact steps
         self.graph = TickGraph()
-        self.seen: set[XState] = set()
+        self.seen: set[int] = set()  # fingerprints (hashes) of the states seen, for their count
         self.error_candidate: Event | None = None
         self.start = self.last_progress = time.perf_counter()
 
@@ -320,7 +320,7 @@ class _Search:
             d = dist[i]
             head += 1
             size = len(seen)
-            seen.add(S)
+            seen.add(hash(S))  # a fingerprint: the region's states are not kept after it
             if len(seen) != size and len(seen) > self.max_states:
                 graph.stop_reason = f"state limit of {self.max_states:,} states reached"
                 return None
