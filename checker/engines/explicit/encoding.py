@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from checker.engines.explicit import codegen
 from checker.engines.explicit.compile import Fn, compile_block, compile_expr, compile_guard
 from checker.errors import ModelError
 from checker.model import access, ir
@@ -128,6 +129,9 @@ class Codec:
         self._ng, self._fired_at, self._pop_at = ng, ng + nl, ng + nl + 1
         self._nk = nk
         self._last: tuple[XState | None, list[Pop], list[int]] = (None, [], [])
+        self._generated = codegen.generate(self, self._phases, {
+            "layout": self._layout, "intern": self._intern, "SITS": self._sits, "flat": _flat, "move": _move,
+            "tick": self.tick, "TICK": TICK_DESC})
         self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
         self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
 
@@ -211,10 +215,12 @@ class Codec:
     def successors(self, st: XState) -> Successors:
         """Every step from `st`: (desc, next state) pairs, and (desc, message) for model errors.
 
-        Not memoised: with the reduction inside a tick, a memo of two depths' successors
-        cost twice the memory for no measurable time (bench/README.md).
+        Runs the function codegen.py generated for this model (`_successors` is the same
+        loop over the compiled closures, kept as its readable twin and for tests). Not
+        memoised: a memo of two depths' successors cost twice the memory for no
+        measurable time (bench/README.md).
         """
-        return self._successors(st)
+        return self._generated(st)
 
     def _successors(self, st: XState) -> Successors:
         ng_, fa, pa = self._ng, self._fired_at, self._pop_at

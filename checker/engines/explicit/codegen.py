@@ -1,0 +1,177 @@
+"""The successor function of one model, generated as Python source from the typed IR.
+
+The only module of `checker` that runs generated code. The source is made of integers,
+generated identifiers and this module's own fixed operator tokens; nothing from the spec's
+text goes into it (names and messages stay in the namespace, as values). Guards made of
+variables, literals, comparisons, `and`, `or` and `not` are inlined; every other expression
+and every update block is a call to the closure `compile.py` built for it, so arithmetic
+errors and range checks are exactly the closures'. The generated function returns what
+`Codec.successors` documents, in the same order; `tests/test_successors.py` checks it
+against the reference semantics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from checker.errors import ModelError
+from checker.model import ir
+from checker.model.evaluate import EvalError
+
+_CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_BOOL = {"and": "and", "or": "or"}
+
+
+class _Source:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ns: dict[str, Any] = {}
+        self.fns: list[Any] = []
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def const(self, value: Any) -> str:
+        """A value kept in the namespace, named by a generated identifier."""
+        self.fns.append(value)
+        return f"F[{len(self.fns) - 1}]"
+
+    def expr(self, e: ir.Expr, closure: Callable[[Any, Any, Any], Any]) -> str:
+        """Python source for `e`, or a call of `closure` where it cannot be inlined."""
+        inline = _inline(e)
+        if inline is not None:
+            return inline
+        return f"{self.const(closure)}(st, loc, pops)"
+
+
+def _inline(e: ir.Expr) -> str | None:
+    if isinstance(e, ir.Lit):
+        if isinstance(e.value, bool):
+            return "True" if e.value else "False"
+        return str(int(e.value))
+    if isinstance(e, ir.GlobalRef):
+        return f"st[{int(e.index)}]"
+    if isinstance(e, ir.LocalRef):
+        return f"loc[{int(e.index)}]"
+    if isinstance(e, ir.Unary) and e.op == "not":
+        a = _inline(e.operand)
+        return None if a is None else f"(not {a})"
+    if isinstance(e, ir.Binary) and (e.op in _CMP or e.op in _BOOL):
+        a, b = _inline(e.left), _inline(e.right)
+        if a is None or b is None:
+            return None
+        op = _CMP.get(e.op) or _BOOL[e.op]
+        return f"({a} {op} {b})"
+    return None
+
+
+def generate(codec: Any, phases: Any, helpers: dict[str, Any]) -> Callable[[Any], Any]:
+    """Build `successors(st)` for `codec` from its compiled `phases` (encoding._Phase, in
+    the reference's order of step kinds); `helpers`: the layout functions it calls."""
+    text, fns = source(codec, phases)
+    ns: dict[str, Any] = {"F": fns, "EvalError": EvalError, "ModelError": ModelError, **helpers}
+    exec(compile(text, "<stormproof successors>", "exec"), ns)
+    fn: Callable[[Any], Any] = ns["successors"]
+    return fn
+
+
+def source(codec: Any, phases: Any) -> tuple[str, tuple[Any, ...]]:
+    """The source of `successors(st)`, and the values its `F[i]` name."""
+    events = codec.model.events
+    src = _Source()
+    ng, fa, pa = codec._ng, codec._fired_at, codec._pop_at
+    emit = src.emit
+    emit(0, "def successors(st):")
+    emit(1, f"fired = st[{fa}]")
+    emit(1, "pops, starts = layout(st)")
+    emit(1, "out = []")
+    emit(1, "errs = []")
+    emit(1, "append = out.append")
+    emit(1, "can_act = False")
+
+    def step_code(depth: int, step: Any, guard: ir.Expr | None, k: int, node: bool) -> None:
+        desc = f"({int(step.event)}, {k}, sid)" if node else f"({int(step.event)}, -1, -1)"
+        d = depth
+        if step.slot is not None:
+            emit(d, f"if st[{ng + int(step.slot)}] > 0:")
+            d += 1
+        if step.action_bit is not None:
+            emit(d, f"if not fired >> {int(step.action_bit)} & 1:")
+            d += 1
+        inline = None if guard is None else _inline(guard)
+        if inline is not None:
+            # variables, literals, comparisons and connectives of a type-checked guard: no error
+            emit(d, f"if {inline}:")
+            d += 1
+        elif guard is not None:
+            emit(d, "try:")
+            emit(d + 1, f"ok = {src.expr(guard, step.guard)}")
+            emit(d, "except EvalError as x:")
+            if step.can_act:
+                emit(d + 1, "can_act = True")
+            emit(d + 1, f"errs.append(({desc}, {src.const(step.guard_error)} + ': ' + x.message))")
+            emit(d, "else:")
+            emit(d + 1, "if ok:")
+            d += 2
+        if step.can_act:
+            emit(d, "can_act = True")
+        if not events[step.event].updates:
+            emit(d, f"ng, nl = st, {'loc' if node else 'None'}")
+        else:
+            emit(d, "try:")
+            emit(d + 1, f"ng, nl = {src.const(step.block)}(st, {'loc' if node else 'None'}, pops)")
+            emit(d, "except ModelError as x:")
+            emit(d + 1, f"errs.append(({desc}, x.message))")
+            emit(d, "else:")
+            d += 1
+        if step.slot is not None:
+            i = ng + int(step.slot)
+            emit(d, f"ng = ng[:{i}] + (ng[{i}] - 1,) + ng[{i + 1}:]")
+        if not node:
+            if step.action_bit is not None:
+                emit(d, f"ng = ng[:{fa}] + (fired | {1 << int(step.action_bit)},) + ng[{pa}:]")
+            emit(d, f"append(({desc}, ng))")
+            return
+        acted = "True" if step.marks else "acted"
+        emit(d, f"nsid = intern({k}, ({int(step.dst)}, nl, {acted}))")
+        emit(d, f"lo = starts[{k}]")
+        emit(d, f"append(({desc}, ng[:lo] + flat(move(pk, sid, nsid)) + st[lo + 1 + 2 * st[lo]:]))")
+
+    for phase in phases:
+        if not phase.node:
+            for *_unit, top_steps in phase.top:
+                for step in top_steps:
+                    step_code(1, step, events[step.event].guard, -1, False)
+            continue
+        for k, by_src in enumerate(phase.by_state):
+            if not any(by_src):
+                continue
+            emit(1, f"pk = pops[{k}]")
+            emit(1, f"table = SITS[{k}]")
+            emit(1, "for sid, _c in pk:")
+            emit(2, "s, loc, acted = table[sid]")
+            rules = all(step.marks for cands in by_src for step in cands)
+            if rules:
+                emit(2, "if acted:")
+                emit(3, "continue")
+            first = True
+            for s_, cands in enumerate(by_src):
+                if not cands:
+                    continue
+                emit(2, f"{'if' if first else 'elif'} s == {s_}:")
+                first = False
+                for step in cands:
+                    if step.marks and not rules:
+                        raise AssertionError("a phase mixing rules and faults")  # pragma: no cover
+                    step_code(3, step, events[step.event].guard, k, True)
+    emit(1, "if not can_act:")
+    emit(2, "try:")
+    emit(3, "append((TICK, tick(st)))")
+    emit(2, "except ModelError as x:")
+    emit(3, "errs.append((TICK, x.message))")
+    emit(1, "return out, errs")
+    return "\n".join(src.lines) + "\n", tuple(src.fns)
+
+
+__all__ = ["generate", "source"]
