@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from checker.errors import ModelError
-from checker.model import ir
+from checker.model import access, ir
 from checker.model.evaluate import EvalError
 
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -84,7 +84,13 @@ def source(codec: Any, phases: Any) -> tuple[str, tuple[Any, ...]]:
     emit = src.emit
     emit(0, "def successors(st):")
     emit(1, f"fired = st[{fa}]")
-    emit(1, "pops, starts = layout(st)")
+    # where each kind's population starts (its m), and the populations as pairs only if
+    # some guard or block reads a count
+    nk = len(codec.model.kinds)
+    emit(1, f"lo0 = {pa}")
+    for k in range(1, nk):
+        emit(1, f"lo{k} = lo{k - 1} + 1 + 2 * st[lo{k - 1}]")
+    emit(1, "pops = layout(st)" if access.all_reads(codec.model).counts else "pops = None")
     emit(1, "out = []")
     emit(1, "errs = []")
     emit(1, "append = out.append")
@@ -135,8 +141,7 @@ def source(codec: Any, phases: Any) -> tuple[str, tuple[Any, ...]]:
             return
         acted = "True" if step.marks else "acted"
         emit(d, f"nsid = intern({k}, ({int(step.dst)}, nl, {acted}))")
-        emit(d, f"lo = starts[{k}]")
-        emit(d, f"append(({desc}, ng[:lo] + flat(move(pk, sid, nsid)) + st[lo + 1 + 2 * st[lo]:]))")
+        emit(d, f"append(({desc}, ng[:lo{k}] + moved(st, lo{k}, sid, nsid) + st[lo{k} + 1 + 2 * st[lo{k}]:]))")
 
     for phase in phases:
         if not phase.node:
@@ -147,9 +152,9 @@ def source(codec: Any, phases: Any) -> tuple[str, tuple[Any, ...]]:
         for k, by_src in enumerate(phase.by_state):
             if not any(by_src):
                 continue
-            emit(1, f"pk = pops[{k}]")
             emit(1, f"table = SITS[{k}]")
-            emit(1, "for sid, _c in pk:")
+            emit(1, f"for i in range(lo{k} + 1, lo{k} + 1 + 2 * st[lo{k}], 2):")
+            emit(2, "sid = st[i]")
             emit(2, "s, loc, acted = table[sid]")
             rules = all(step.marks for cands in by_src for step in cands)
             if rules:

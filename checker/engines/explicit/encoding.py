@@ -130,7 +130,7 @@ class Codec:
         self._nk = nk
         self._last: tuple[XState | None, list[Pop], list[int]] = (None, [], [])
         self._generated = codegen.generate(self, self._phases, {
-            "layout": self._layout, "intern": self._intern, "SITS": self._sits, "flat": _flat, "move": _move,
+            "layout": self.populations, "intern": self._intern, "SITS": self._sits, "moved": _moved,
             "tick": self.tick, "TICK": TICK_DESC})
         self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
         self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
@@ -352,6 +352,26 @@ class Codec:
         def value(st: XState) -> Any:
             return f(st, None, populations(st))
         return value
+
+
+def _moved(st: XState, lo: int, a: int, b: int) -> tuple[int, ...]:
+    """The population starting at st[lo] with one node moved from situation a to b, flat."""
+    seg = list(st[lo + 1 : lo + 1 + 2 * st[lo]])
+    i = 0
+    while seg[i] != a:
+        i += 2
+    if seg[i + 1] == 1:
+        del seg[i : i + 2]
+    else:
+        seg[i + 1] -= 1
+    j, n = 0, len(seg)
+    while j < n and seg[j] < b:
+        j += 2
+    if j < n and seg[j] == b:
+        seg[j + 1] += 1
+    else:
+        seg[j:j] = (b, 1)
+    return (len(seg) // 2, *seg)
 
 
 def _flat(pop: Pop) -> tuple[int, ...]:
