@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-
 from helpers import ROOT
-from tests.strategies import spec_texts
+from hypothesis import HealthCheck, given, settings
 
 from checker.engines import CheckOptions, get_engine, replay
 from checker.engines.explicit.decide import Decider
 from checker.engines.explicit.encoding import Codec
 from checker.engines.explicit.search import build
 from checker.model import access, ir, load_spec, load_text
+from tests.strategies import spec_texts
 
 MODELS = sorted((ROOT / "models").rglob("*.storm"))
 SLOW = {"ebs_2011_fixed.storm"}  # the largest state space: the full comparison runs under -m slow

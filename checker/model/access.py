@@ -117,7 +117,8 @@ def local_rules(model: ir.Model, watched: Iterable[ir.Expr]) -> frozenset[int]:
         watched_reads = watched_reads | expr_reads(e)
     seen = all_reads(model).counts | watched_reads.counts
     leaving: dict[tuple[int, int], int] = {}
-    for ev in (*model.rules, *model.faults):
+    node_events: list[ir.Rule | ir.Fault] = [*model.rules, *model.faults]
+    for ev in node_events:
         if ev.kind is not None:
             leaving[(ev.kind, ev.src)] = leaving.get((ev.kind, ev.src), 0) + 1
     out = set()
@@ -182,7 +183,8 @@ def closed_groups(model: ir.Model, watched: Iterable[ir.Expr]) -> list[frozenset
     acc = [event_access(ev) for ev in events]
     base = writers(model, watched)
     groups: set[frozenset[int]] = set()
-    for seed in (*model.rules, *model.actions):
+    seeds: list[ir.Rule | ir.Action] = [*model.rules, *model.actions]
+    for seed in seeds:
         g = set(base) | {seed.event}
         changed = True
         while changed:
@@ -197,10 +199,8 @@ def closed_groups(model: ir.Model, watched: Iterable[ir.Expr]) -> list[frozenset
                 join = any(dependent(acc[ev.event], acc[x]) for x in g)
                 if not join and node:
                     assert not isinstance(ev, ir.Action) and ev.kind is not None
-                    if (ev.kind, ev.src) in srcs:
-                        join = True
-                    elif (ev.kind, ev.dst) in srcs and (isinstance(ev, ir.Fault) or (ev.kind, ev.dst) in fault_srcs):
-                        join = True
+                    into = (ev.kind, ev.dst) in srcs and (isinstance(ev, ir.Fault) or (ev.kind, ev.dst) in fault_srcs)
+                    join = (ev.kind, ev.src) in srcs or into
                 if join:
                     g.add(ev.event)
                     changed = True

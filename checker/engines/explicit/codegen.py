@@ -71,7 +71,7 @@ def generate(codec: Any, phases: Any, helpers: dict[str, Any]) -> Callable[[Any]
     the reference's order of step kinds); `helpers`: the layout functions it calls."""
     text, fns = source(codec, phases)
     ns: dict[str, Any] = {"F": fns, "EvalError": EvalError, "ModelError": ModelError, **helpers}
-    exec(compile(text, "<stormproof successors>", "exec"), ns)
+    exec(compile(text, "<stormproof successors>", "exec"), ns)  # noqa: S102 - generated from the IR only
     fn: Callable[[Any], Any] = ns["successors"]
     return fn
 

@@ -133,7 +133,8 @@ class Codec:
             "layout": self.populations, "intern": self._intern, "SITS": self._sits, "moved": _moved,
             "tick": self.tick, "TICK": TICK_DESC})
         self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
-        self.blocker_mask = sum(1 << e.event for e in (*model.rules, *model.actions))  # they delay the tick
+        blockers: list[ir.Rule | ir.Action] = [*model.rules, *model.actions]
+        self.blocker_mask = sum(1 << e.event for e in blockers)  # they delay the tick
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -220,7 +221,8 @@ class Codec:
         memoised: a memo of two depths' successors cost twice the memory for no
         measurable time (bench/README.md).
         """
-        return self._generated(st)
+        out: Successors = self._generated(st)
+        return out
 
     def _successors(self, st: XState) -> Successors:
         ng_, fa, pa = self._ng, self._fired_at, self._pop_at
