@@ -20,7 +20,7 @@ from checker.engines.explicit.decide import Decider
 from checker.engines.explicit.encoding import Codec
 from checker.engines.explicit.search import build
 from checker.model import access, ir, load_spec, load_text
-from tests.strategies import spec_texts
+from tests.strategies import reducible_spec_texts, spec_texts
 
 MODELS = sorted((ROOT / "models").rglob("*.storm"))
 SLOW = {"ebs_2011_fixed.storm"}  # the largest state space: the full comparison runs under -m slow
@@ -84,6 +84,19 @@ def test_the_flagship_is_reduced_and_keeps_its_tick_graph() -> None:
 @given(spec_texts())
 def test_reduction_on_random_specs(text: str) -> None:
     _same(load_text(text, "random.storm"), 6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reducible_spec_texts())
+def test_reduction_on_random_reducible_specs(text: str) -> None:
+    _same(load_text(text, "reducible.storm"), 6)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(reducible_spec_texts())
+def test_reduction_on_many_random_reducible_specs(text: str) -> None:
+    _same(load_text(text, "reducible.storm"), 8)
 
 
 @pytest.mark.slow
