@@ -119,6 +119,14 @@ class Codec:
                     timers_local=[i for i, v in enumerate(kind.locals) if v.is_timer and i not in assigned],
                 )
             )
+        # a kind's `on tick` that reads only the node's own locals maps each situation to one
+        # situation: memoised per situation id (None: it reads globals or counts)
+        self._tick_memo: list[dict[int, int] | None] = []
+        for kind in model.kinds:
+            r = access.block_reads(kind.tick)
+            self._tick_memo.append(None if r.globals or r.counts else {})
+        self._tick_pops = bool(access.block_reads(model.tick).counts) or any(
+            access.block_reads(kind.tick).counts for kind in model.kinds)
         self.fault_mask = sum(1 << f.event for f in model.faults)
         self.progress_mask = sum(1 << r.event for r in model.rules if r.tag is ir.Tag.PROGRESS)
         self.retry_mask = sum(1 << r.event for r in model.rules if r.tag is ir.Tag.RETRY)
@@ -291,21 +299,34 @@ class Codec:
 
     def tick(self, st: XState) -> XState:
         """The tick step from `st` (raises ModelError from an `on tick` block)."""
-        pops = self.populations(st)
+        pops = self.populations(st) if self._tick_pops else None
         ng, _ = self._tick_global(st, None, pops)
         fa = self._fired_at
-        npops = []
-        for k, pop in enumerate(pops):
+        out = list(ng[:fa])
+        out.append(0)
+        at = self._pop_at
+        for k in range(self._nk):
             block = self._tick_kinds[k]
             table = self._sits[k]
+            memo = self._tick_memo[k]
             acc: dict[int, int] = {}
-            for sid, c in pop:
-                s, loc, _acted = table[sid]
-                _, nl = block(st, loc, pops)
-                nsid = self._intern(k, (s, nl, False))
+            end = at + 1 + 2 * st[at]
+            for i in range(at + 1, end, 2):
+                sid, c = st[i], st[i + 1]
+                nsid = None if memo is None else memo.get(sid)
+                if nsid is None:
+                    s, loc, _acted = table[sid]
+                    _, nl = block(st, loc, pops)
+                    nsid = self._intern(k, (s, nl, False))
+                    if memo is not None:
+                        memo[sid] = nsid
                 acc[nsid] = acc.get(nsid, 0) + c
-            npops.append(tuple(sorted(acc.items())))
-        return (*ng[:fa], 0, *(x for pop in npops for x in _flat(pop)))
+            out.append(len(acc))
+            for nsid in sorted(acc):
+                out.append(nsid)
+                out.append(acc[nsid])
+            at = end
+        return tuple(out)
 
     def fair_enabled(self, st: XState) -> int:
         """The bitmask of `fair` events enabled in `st` (a guard that fails counts as disabled)."""
