@@ -14,6 +14,13 @@ The search never looks inside a state: it asks the `Codec` for successors, and r
 it sees to an `Observer` (the deciders), which may end the search once everything is decided.
 The first model error in (ticks, steps) order is recorded here, and ends the search at the end
 of its depth.
+
+With `reduce` (the default), each region is searched with the reduction of spec/semantics.md
+("Reduction inside a tick"): from a state, one local rule step, or the enabled steps of one
+closed group of events, stand for all its steps (the codec computes which, from the IR's
+read/write sets and the expressions the observer still evaluates in every state). The tick
+graph, its masks and every first event are the same; a region where the observer keeps an
+event or a model error appears is searched again in full, so that its fewest steps are exact.
 """
 
 from __future__ import annotations
@@ -291,8 +298,7 @@ class _Search:
 
         Returns its states, their distance from the tick state, their successors (region index,
         event), marks set, the tick steps out of the region, and whether an error or an
-        observer's event was seen. `reduce`: where a state enables a step of `local_mask`,
-        follow that step alone (spec/semantics.md, "Reduction inside a tick").
+        observer's event was seen. `reduce`: follow only the steps `_reduced` keeps.
         """
         graph = self.graph
         codec = self.codec
