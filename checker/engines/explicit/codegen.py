@@ -17,7 +17,7 @@ from typing import Any
 
 from checker.errors import ModelError
 from checker.model import access, ir
-from checker.model.evaluate import EvalError
+from checker.model.evaluate import INT_MAX, INT_MIN, EvalError
 
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _BOOL = {"and": "and", "or": "or"}
@@ -64,6 +64,104 @@ def _inline(e: ir.Expr) -> str | None:
         op = _CMP.get(e.op) or _BOOL[e.op]
         return f"({a} {op} {b})"
     return None
+
+
+def _interval(e: ir.Expr, model: ir.Model, kind: ir.Kind | None) -> tuple[int, int] | None:
+    """Bounds of an integer expression of variables, literals, +, -, min and max, or None."""
+    if isinstance(e, ir.Lit) and not isinstance(e.value, bool):
+        return int(e.value), int(e.value)
+    if isinstance(e, ir.GlobalRef | ir.LocalRef):
+        if isinstance(e, ir.LocalRef) and kind is None:
+            return None
+        var = model.globals[e.index] if isinstance(e, ir.GlobalRef) else kind.locals[e.index]  # type: ignore[union-attr]
+        return (var.lo, var.hi) if var.type is ir.Type.INT else None
+    if isinstance(e, ir.Binary) and e.op in ("+", "-"):
+        a, b = _interval(e.left, model, kind), _interval(e.right, model, kind)
+        if a is None or b is None:
+            return None
+        r = (a[0] + b[0], a[1] + b[1]) if e.op == "+" else (a[0] - b[1], a[1] - b[0])
+        return r if INT_MIN <= r[0] and r[1] <= INT_MAX else None
+    if isinstance(e, ir.MinMax):
+        bounds = [_interval(x, model, kind) for x in e.args]
+        if any(b is None for b in bounds):
+            return None
+        los = [b[0] for b in bounds if b is not None]
+        his = [b[1] for b in bounds if b is not None]
+        return (min(los), min(his)) if e.fn == "min" else (max(los), max(his))
+    return None
+
+
+def _int_source(e: ir.Expr) -> str:
+    """Source of an expression `_interval` accepted (it cannot overflow: no error)."""
+    if isinstance(e, ir.Binary):
+        return f"({_int_source(e.left)} {'+' if e.op == '+' else '-'} {_int_source(e.right)})"
+    if isinstance(e, ir.MinMax):
+        fn = "min" if e.fn == "min" else "max"
+        args = [_int_source(x) for x in e.args]
+        return args[0] if len(args) == 1 else f"{fn}({', '.join(args)})"
+    out = _inline(e)
+    assert out is not None
+    return out
+
+
+def _out_of_range(who: str, var: ir.Var) -> Callable[[int], None]:
+    def fail(v: int) -> None:
+        raise ModelError(f"{who} stores {v} in '{var.name}', outside its range {var.lo}..{var.hi}")
+    return fail
+
+
+def _block_lines(src: _Source, ev: ir.Rule | ir.Action | ir.Fault, model: ir.Model, node: bool) -> list[str] | None:
+    """Lines setting `ng` and `nl` for `ev`'s updates, or None if a closure must run them.
+
+    Every right-hand side reads the old state and is range-checked as soon as it is
+    computed, in order, as compile.py's block does.
+    """
+    kind = model.kinds[ev.kind] if node and not isinstance(ev, ir.Action) and ev.kind is not None else None
+    if isinstance(ev, ir.Rule):
+        who = f"rule '{ev.name}'"
+    elif isinstance(ev, ir.Action):
+        who = f"action '{ev.name}'"
+    else:
+        who = f"fault '{ev.name}'"
+    lines: list[str] = []
+    g_set: list[tuple[int, str]] = []
+    l_set: list[tuple[int, str]] = []
+    for n, a in enumerate(ev.updates):
+        if a.local and kind is None:
+            return None
+        var = kind.locals[a.index] if a.local else model.globals[a.index]  # type: ignore[union-attr]
+        target = f"loc[{int(a.index)}]" if a.local else f"st[{int(a.index)}]"
+        value = f"v{n}"
+        if var.type is not ir.Type.INT:
+            if a.op != "=":
+                return None
+            rhs = _inline(a.value)
+            if rhs is None:
+                return None
+            lines.append(f"{value} = {rhs}")
+        else:
+            bounds = _interval(a.value, model, kind)
+            if bounds is None:
+                return None
+            if a.op != "=":
+                lo, hi = (var.lo + bounds[0], var.hi + bounds[1]) if a.op == "+=" else (var.lo - bounds[1], var.hi - bounds[0])
+                if lo < INT_MIN or hi > INT_MAX:
+                    return None
+                lines.append(f"{value} = {target} {'+' if a.op == '+=' else '-'} {_int_source(a.value)}")
+            else:
+                lines.append(f"{value} = {_int_source(a.value)}")
+            lines.append(f"if not {int(var.lo)} <= {value} <= {int(var.hi)}:")
+            lines.append(f"    {src.const(_out_of_range(who, var))}({value})")
+        (l_set if a.local else g_set).append((int(a.index), value))
+    for name, sets, base in (("ng", g_set, "st"), ("nl", l_set, "loc" if node else "None")):
+        if not sets:
+            lines.append(f"{name} = {base}")
+            continue
+        lines.append(f"t = list({base})")
+        for i, value in sets:
+            lines.append(f"t[{i}] = {value}")
+        lines.append(f"{name} = tuple(t)")
+    return lines
 
 
 def generate(codec: Any, phases: Any, helpers: dict[str, Any]) -> Callable[[Any], Any]:
@@ -122,11 +220,17 @@ def source(codec: Any, phases: Any) -> tuple[str, tuple[Any, ...]]:
             d += 2
         if step.can_act:
             emit(d, "can_act = True")
-        if not events[step.event].updates:
+        ev = events[step.event]
+        inline_block = _block_lines(src, ev, codec.model, node)
+        if not ev.updates:
             emit(d, f"ng, nl = st, {'loc' if node else 'None'}")
         else:
             emit(d, "try:")
-            emit(d + 1, f"ng, nl = {src.const(step.block)}(st, {'loc' if node else 'None'}, pops)")
+            if inline_block is None:
+                emit(d + 1, f"ng, nl = {src.const(step.block)}(st, {'loc' if node else 'None'}, pops)")
+            else:
+                for line in inline_block:
+                    emit(d + 1, line)
             emit(d, "except ModelError as x:")
             emit(d + 1, f"errs.append(({desc}, x.message))")
             emit(d, "else:")

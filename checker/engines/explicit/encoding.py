@@ -123,8 +123,8 @@ class Codec:
         # situation: memoised per situation id (None: it reads globals or counts)
         self._tick_memo: list[dict[int, int] | None] = []
         for kind in model.kinds:
-            r = access.block_reads(kind.tick)
-            self._tick_memo.append(None if r.globals or r.counts else {})
+            reads = access.block_reads(kind.tick)
+            self._tick_memo.append(None if reads.globals or reads.counts else {})
         self._tick_pops = bool(access.block_reads(model.tick).counts) or any(
             access.block_reads(kind.tick).counts for kind in model.kinds)
         self.fault_mask = sum(1 << f.event for f in model.faults)
