@@ -35,15 +35,19 @@ def worker(n: int, budget: float, max_states: int) -> None:
     from checker.model import load_spec
 
     model = load_spec(MODEL, params(n))
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, after imports and load
     start = time.process_time()
     run = get_engine("explicit").run(model, CheckOptions(timeout=budget, max_states=max_states))
     cpu = time.process_time() - start
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     s = run.stats
     print(json.dumps({
         "n": n, "states": s.states, "tick_states": s.tick_states, "seconds": round(cpu, 3),
         "decided": all(r.verdict.value != "unknown" for r in run.results),
         "verdicts": {r.check.name: r.verdict.value for r in run.results},
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_mb": round(rss_after / 1024, 1),
+        # growth of the peak resident set over the run, per state searched
+        "bytes_per_state": round((rss_after - rss_before) * 1024 / max(s.states, 1)),
     }))
 
 
@@ -87,7 +91,7 @@ def main() -> int:
     print(f"baseline (reference-semantics BFS, N={sizes[0]}): {base['states']:,} states, "
           f"{base['seconds']:.2f} s, {base['rate']:,.0f} states/s")
     print(f"{'N':>4} {'SPARE':>5} {'states':>10} {'tick states':>11} {'states/s':>9} {'x base':>7} "
-          f"{'seconds':>8} {'peak MB':>8}  result")
+          f"{'seconds':>8} {'peak MB':>8} {'B/state':>7}  result")
     largest = None
     for n in sizes:
         proc = subprocess.run(
@@ -103,7 +107,7 @@ def main() -> int:
         status = "decided" if r["decided"] else "gave up (" + ", ".join(
             f"{k}={v}" for k, v in r["verdicts"].items() if v == "unknown") + ")"
         print(f"{n:>4} {params(n)['SPARE']:>5} {r['states']:>10,} {r['tick_states']:>11,} {rate:>9,.0f} "
-              f"{rate / base['rate']:>7.1f} {r['seconds']:>8.2f} {r['peak_mb']:>8.1f}  {status}")
+              f"{rate / base['rate']:>7.1f} {r['seconds']:>8.2f} {r['peak_mb']:>8.1f} {r['bytes_per_state']:>7,}  {status}")
         if r["decided"] and r["seconds"] <= args.budget:
             largest = n
         else:

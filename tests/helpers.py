@@ -12,7 +12,8 @@ from checker.model import load_spec, load_text
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_spec(path: Path, args: list[str] | None = None, engine: str = "explicit", ticks: int = 100) -> RunResult:
+def run_spec(path: Path, args: list[str] | None = None, engine: str = "explicit", ticks: int = 100,
+             reduce: bool = True) -> RunResult:
     sets: list[str] = []
     args = list(args or [])
     while args:
@@ -24,7 +25,8 @@ def run_spec(path: Path, args: list[str] | None = None, engine: str = "explicit"
         else:
             raise ValueError(f"unsupported run argument {a}")
     model = load_spec(path, parse_set(sets))
-    return run_checks(model, engine, CheckOptions(ticks=ticks))  # replayed, every lasso diagnosed
+    # replayed, every lasso diagnosed; `reduce=False`: every state of every tick is searched
+    return run_checks(model, engine, CheckOptions(ticks=ticks, reduce=reduce))
 
 
 def run_text(text: str, engine: str = "explicit", ticks: int = 100, **kw: object) -> RunResult:

@@ -134,3 +134,47 @@ def spec_texts(draw: st.DrawFn) -> str:
     lines.append(f"check recovers rec_within: {draw(_bool_expr(cnames, g_bools))} within {draw(st.integers(0, 2))} ticks")
     del has_retry
     return "\n".join(lines) + "\n"
+
+
+@st.composite
+def reducible_spec_texts(draw: st.DrawFn) -> str:
+    """A random spec shaped so that the explicit engine's reduction inside a tick applies.
+
+    Rules mostly touch only their own node or a few globals, counts are read rarely, so
+    local rules and closed groups of events (spec/semantics.md) are common; unguarded
+    increments make model errors (stores out of range) reachable now and then.
+    """
+    lines = ["protocol reducible", "var g0: 0..3 = 0", "var g1: 0..3 = 0", "var flag: bool = true"]
+    states = ["a", "b", "c", "d"]
+    guards = ["", " when x < 2", " when g0 < 3", " when g1 == 0", " when flag", " when g0 >= 2",
+              " when g1 < 3 and x == 0", " when count(d) < 2"]
+    updates = ["", "{ x = min(x + 1, 2) }", "{ g0 = min(g0 + 1, 3) }", "{ g1 = min(g1 + 1, 3) }",
+               "{ flag = not flag }", "{ g0 += 1 }", "{ x = 0; g1 = min(g1 + 1, 3) }"]
+    lines.append(f"node w count {draw(st.integers(2, 3))} {{")
+    lines.append("  states " + ", ".join(states))
+    lines.append("  var x: 0..2 = 0")
+    for r in range(draw(st.integers(2, 5))):
+        tag = draw(st.sampled_from(["", "retry ", "progress "]))
+        src, dst = draw(st.sampled_from(states)), draw(st.sampled_from(states))
+        lines.append(f"  {tag}rule r{r}: {src} -> {dst}{draw(st.sampled_from(guards))} {draw(st.sampled_from(updates))}")
+    if draw(st.booleans()):
+        src, dst = draw(st.sampled_from(states)), draw(st.sampled_from(states))
+        lines.append(f"  fault f: {src} -> {dst} limit {draw(st.integers(1, 2))}")
+    lines.append("}")
+    if draw(st.booleans()):
+        lines.append("fault reset { g0 = 0 } limit 1")
+    if draw(st.booleans()):
+        lines.append("fault drop when flag { flag = false }")
+    if draw(st.booleans()):
+        lines.append("action bump when g1 < 3 { g1 = g1 + 1 }")
+    if draw(st.booleans()):
+        lines.append("on tick { g0 = 0 }")
+    inv = draw(st.sampled_from(["g0 <= 3", "g1 < 3", "count(a) >= 0", "not (g0 == 3 and g1 == 3)", "flag or g0 < 2"]))
+    reach = draw(st.sampled_from(["g1 == 2", "count(d) == 2", "g0 == 3", "not flag and x_free"]))
+    reach = reach.replace(" and x_free", "")
+    lines.append(f"check invariant inv: {inv}")
+    lines.append(f"check reachable reach: {reach}")
+    lines.append("check no_storm")
+    lines.append(f"check recovers rec: {draw(st.sampled_from(['count(d) == 0', 'g1 == 0', 'flag']))}")
+    lines.append("check recovers rec_within: g0 == 0 within 2 ticks")
+    return "\n".join(lines) + "\n"

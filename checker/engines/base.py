@@ -162,6 +162,9 @@ class CheckOptions:
     # and that cannot raise a model error (checker/model/cone.py); traces still show them.
     # Explicit engine, complete explorations only (ticks=None)
     cone: bool = True
+    # explicit engine: reduce the interleavings inside a tick (spec/semantics.md); the tick
+    # graph and every verdict are the same either way, only `Stats.states` differs
+    reduce: bool = True
 
 
 @dataclass

@@ -98,11 +98,17 @@ class Decider:
                     c.falsified = True
                     c.good.add(tid)
 
-    def on_state(self, tid: int, state: XState, depth: int, steps: int) -> None:
+    def watching(self) -> list[ir.Expr]:
+        return [c.check.expr for c in self.pending if c.check.expr is not None]
+
+    def on_state(self, tid: int, state: XState, depth: int, steps: int) -> bool:
+        """Keep the fewest-steps event of each open state check; True if `state` is one.
+
+        The answer is given even when a cheaper event is kept already: a reduced region
+        search can reach a state later than its fewest steps (search.py reruns the region).
+        """
+        kept = False
         for c in self.pending:
-            cand = c.candidate
-            if cand is not None and cand.steps <= steps:
-                continue
             assert c.fn is not None
             try:
                 v = c.fn(state)
@@ -111,8 +117,12 @@ class Decider:
                 v, err = None, e.message
             reachable = c.check.kind is ir.CheckKind.REACHABLE
             if err is not None or bool(v) is reachable:
-                c.candidate = Event(depth, steps, tid, state, None,
-                                    None if err is None else f"evaluating the check: {err}")
+                kept = True
+                cand = c.candidate
+                if cand is None or steps < cand.steps:
+                    c.candidate = Event(depth, steps, tid, state, None,
+                                        None if err is None else f"evaluating the check: {err}")
+        return kept
 
     def end_depth(self, depth: int, error: Event | None) -> bool:
         """Decide the state checks whose first event lies at this depth; True if all are.

@@ -1,8 +1,12 @@
 """The explicit engine's state codec: the one module that knows the state layout.
 
-A state (`XState`) is (globals, remaining fault limits, fired-actions bitmask, per kind a
-sorted tuple of (situation id, count)), where a situation (state, locals, acted) is interned
-per kind: node identities never appear (counter abstraction). Every other part of the
+A state (`XState`) is one flat tuple of small values: the globals, the remaining fault
+limits, the fired-actions bitmask, then per kind its population: the number m of distinct
+situations followed by m (situation id, count) pairs, flattened, sorted by id. A situation
+(state, locals, acted) is interned per kind: node identities never appear (counter
+abstraction), and a state is one short tuple of small ints that nothing else keeps alive.
+Compiled closures read the globals straight from the state tuple (they come first), and the
+populations as per-kind tuples of (situation id, count) pairs (`populations`). Every other part of the
 engine treats a state as an opaque hashable value and asks the `Codec` for its successors,
 its tick step, its fair-enabled events, check values, and its reference-semantics form.
 
@@ -17,13 +21,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from checker.engines.explicit import codegen
 from checker.engines.explicit.compile import Fn, compile_block, compile_expr, compile_guard
 from checker.errors import ModelError
-from checker.model import ir
+from checker.model import access, ir
 from checker.model import semantics as sem
 from checker.model.evaluate import EvalError
 
-XState = tuple[Any, Any, int, Any]  # (globals, limits, fired mask, populations)
+XState = tuple[Any, ...]  # (*globals, *limits, fired mask, per kind: m, *m (situation, count) pairs)
+Pop = tuple[tuple[int, int], ...]  # one kind's population: sorted (situation id, count) pairs
 Desc = tuple[int, int, int]  # (event, kind, situation id); TICK_DESC is the tick
 TICK_DESC: Desc = (-1, -1, -1)
 Successors = tuple[list[tuple[Desc, XState]], list[tuple[Desc, str]]]
@@ -113,14 +119,30 @@ class Codec:
                     timers_local=[i for i, v in enumerate(kind.locals) if v.is_timer and i not in assigned],
                 )
             )
+        # a kind's `on tick` that reads only the node's own locals maps each situation to one
+        # situation: memoised per situation id (None: it reads globals or counts)
+        self._tick_memo: list[dict[int, int] | None] = []
+        for kind in model.kinds:
+            reads = access.block_reads(kind.tick)
+            self._tick_memo.append(None if reads.globals or reads.counts else {})
+        self._tick_pops = bool(access.block_reads(model.tick).counts) or any(
+            access.block_reads(kind.tick).counts for kind in model.kinds)
         self.fault_mask = sum(1 << f.event for f in model.faults)
         self.progress_mask = sum(1 << r.event for r in model.rules if r.tag is ir.Tag.PROGRESS)
         self.retry_mask = sum(1 << r.event for r in model.rules if r.tag is ir.Tag.RETRY)
         self._fair_rules = [(r.event, r.kind, r.src, compile_guard(r.guard, sits)) for r in model.rules if r.fair]
         self._fair_actions = [(a.event, compile_guard(a.guard, sits)) for a in model.actions if a.fair]
         self.fair_mask = sum(1 << e for e, *_ in self._fair_rules) + sum(1 << e for e, _ in self._fair_actions)
-        self._cache: dict[XState, Successors] = {}
-        self._old_cache: dict[XState, Successors] = {}
+        ng, nl = len(model.globals), sum(1 for f in model.faults if f.limit is not None)
+        self._ng, self._fired_at, self._pop_at = ng, ng + nl, ng + nl + 1
+        self._nk = nk
+        self._last: tuple[XState | None, list[Pop], list[int]] = (None, [], [])
+        self._generated = codegen.generate(self, self._phases, {
+            "layout": self.populations, "intern": self._intern, "SITS": self._sits, "moved": _moved,
+            "tick": self.tick, "TICK": TICK_DESC})
+        self._reductions: dict[tuple[ir.Expr, ...], tuple[int, tuple[int, ...]]] = {}
+        blockers: list[ir.Rule | ir.Action] = [*model.rules, *model.actions]
+        self.blocker_mask = sum(1 << e.event for e in blockers)  # they delay the tick
 
     # ---- layout ------------------------------------------------------------------------------
 
@@ -132,6 +154,30 @@ class Codec:
             self._sits[k].append(sit)
         return sid
 
+    def _layout(self, st: XState) -> tuple[list[Pop], list[int]]:
+        """Per kind, the population of `st` and the index where it starts (its m)."""
+        last = self._last
+        if last[0] is st:
+            return last[1], last[2]
+        at = self._pop_at
+        pops: list[Pop] = []
+        starts: list[int] = []
+        for _k in range(self._nk):
+            m = st[at]
+            seg = st[at + 1 : at + 1 + 2 * m]
+            pops.append(tuple(zip(seg[::2], seg[1::2])))
+            starts.append(at)
+            at += 1 + 2 * m
+        self._last = (st, pops, starts)
+        return pops, starts
+
+    def populations(self, st: XState) -> list[Pop]:
+        """Per kind, the sorted (situation id, count) pairs of `st` (what closures read)."""
+        return self._layout(st)[0]
+
+    def _pack(self, g: Sequence[Any], lim: Sequence[int], fired: int, pops: Sequence[Pop]) -> XState:
+        return (*g, *lim, fired, *(x for pop in pops for x in _flat(pop)))
+
     def initial(self) -> XState:
         """The initial state (language.md section 5)."""
         pops = []
@@ -139,17 +185,18 @@ class Codec:
             loc = tuple(v.init for v in kind.locals)
             pops.append(tuple(sorted((self._intern(k, (s, loc, False)), n) for s, n in enumerate(kind.init_counts) if n > 0)))
         limits = tuple(f.limit for f in self.model.faults if f.limit is not None)
-        return (tuple(v.init for v in self.model.globals), limits, 0, tuple(pops))
+        return self._pack([v.init for v in self.model.globals], limits, 0, pops)
 
     def to_state(self, st: XState) -> sem.State:
         """The reference-semantics form of `st`."""
-        g, lim, fired, pops = st
+        ng, fa = self._ng, self._fired_at
+        g, lim, fired = st[:ng], st[ng:fa], st[fa]
         kinds = []
-        for k, pop in enumerate(pops):
+        for k, pop in enumerate(self.populations(st)):
             table = self._sits[k]
             kinds.append(tuple(sorted((table[sid], c) for sid, c in pop)))
         nact = len(self.model.actions)
-        return sem.State(g, lim, tuple(bool(fired >> i & 1) for i in range(nact)), tuple(kinds))
+        return sem.State(tuple(g), tuple(lim), tuple(bool(fired >> i & 1) for i in range(nact)), tuple(kinds))
 
     def from_state(self, state: sem.State) -> XState:
         """The encoding of a reference-semantics state: `to_state(from_state(s)) == s`."""
@@ -157,7 +204,7 @@ class Codec:
         for k, kind in enumerate(state.kinds):
             pops.append(tuple(sorted((self._intern(k, sit), n) for sit, n in kind)))
         fired = sum(1 << i for i, f in enumerate(state.fired) if f)
-        return (tuple(state.globals), tuple(state.limits), fired, tuple(pops))
+        return self._pack(state.globals, state.limits, fired, pops)
 
     def to_step(self, desc: Desc) -> sem.Step:
         """The reference-semantics step that `desc` describes."""
@@ -177,23 +224,18 @@ class Codec:
     def successors(self, st: XState) -> Successors:
         """Every step from `st`: (desc, next state) pairs, and (desc, message) for model errors.
 
-        Memoised over the current and the previous generation (`new_generation`): regions of
-        different tick states overlap (lazy faults make them converge), so the same mid-tick
-        state is expanded many times; two generations bound the memory.
+        Runs the function codegen.py generated for this model (`_successors` is the same
+        loop over the compiled closures, kept as its readable twin and for tests). Not
+        memoised: a memo of two depths' successors cost twice the memory for no
+        measurable time (bench/README.md).
         """
-        hit = self._cache.get(st)
-        if hit is None:
-            hit = self._old_cache.get(st)
-            if hit is None:
-                hit = self._successors(st)
-            self._cache[st] = hit
-        return hit
-
-    def new_generation(self) -> None:
-        self._old_cache, self._cache = self._cache, {}
+        out: Successors = self._generated(st)
+        return out
 
     def _successors(self, st: XState) -> Successors:
-        g, lim, fired, pops = st
+        ng_, fa, pa = self._ng, self._fired_at, self._pop_at
+        fired = st[fa]
+        pops, starts = self._layout(st)
         out: list[tuple[Desc, XState]] = []
         errs: list[tuple[Desc, str]] = []
         can_act = False
@@ -220,11 +262,11 @@ class Codec:
                         continue
                     if bit is not None and fired >> bit & 1:
                         continue
-                    if slot is not None and lim[slot] <= 0:
+                    if slot is not None and st[ng_ + slot] <= 0:
                         continue
                     if guard is not None:
                         try:
-                            if not guard(g, loc, pops):
+                            if not guard(st, loc, pops):
                                 continue
                         except EvalError as e:
                             can_act = can_act or acts
@@ -232,18 +274,22 @@ class Codec:
                             continue
                     can_act = can_act or acts
                     try:
-                        ng, nl = block(g, loc, pops)
+                        ng, nl = block(st, loc, pops)
                     except ModelError as e:
                         errs.append(((event, k, sid), e.message))
                         continue
-                    nlim = lim if slot is None else lim[:slot] + (lim[slot] - 1,) + lim[slot + 1 :]
+                    # ng is `st` with the block's globals: set the limit, fired mask, population
+                    if slot is not None:
+                        ng = ng[: ng_ + slot] + (ng[ng_ + slot] - 1,) + ng[ng_ + slot + 1 :]
                     if k < 0:
-                        nfired = fired if bit is None else fired | 1 << bit
-                        out.append(((event, -1, -1), (ng, nlim, nfired, pops)))
+                        if bit is not None:
+                            ng = ng[:fa] + (fired | 1 << bit,) + ng[pa:]
+                        out.append(((event, -1, -1), ng))
                     else:
                         nsid = intern(k, (dst, nl, acted or marks))
-                        npops = pops[:k] + (_move(pops[k], sid, nsid),) + pops[k + 1 :]
-                        out.append(((event, k, sid), (ng, nlim, fired, npops)))
+                        lo = starts[k]
+                        hi = lo + 1 + 2 * st[lo]
+                        out.append(((event, k, sid), ng[:lo] + _flat(_move(pops[k], sid, nsid)) + st[hi:]))
         if not can_act:
             try:
                 out.append((TICK_DESC, self.tick(st)))
@@ -253,24 +299,39 @@ class Codec:
 
     def tick(self, st: XState) -> XState:
         """The tick step from `st` (raises ModelError from an `on tick` block)."""
-        g, lim, _fired, pops = st
-        ng, _ = self._tick_global(g, None, pops)
-        npops = []
-        for k, pop in enumerate(pops):
+        pops = self.populations(st) if self._tick_pops else None
+        ng, _ = self._tick_global(st, None, pops)
+        fa = self._fired_at
+        out = list(ng[:fa])
+        out.append(0)
+        at = self._pop_at
+        for k in range(self._nk):
             block = self._tick_kinds[k]
             table = self._sits[k]
+            memo = self._tick_memo[k]
             acc: dict[int, int] = {}
-            for sid, c in pop:
-                s, loc, _acted = table[sid]
-                _, nl = block(g, loc, pops)
-                nsid = self._intern(k, (s, nl, False))
+            end = at + 1 + 2 * st[at]
+            for i in range(at + 1, end, 2):
+                sid, c = st[i], st[i + 1]
+                nsid = None if memo is None else memo.get(sid)
+                if nsid is None:
+                    s, loc, _acted = table[sid]
+                    _, nl = block(st, loc, pops)
+                    nsid = self._intern(k, (s, nl, False))
+                    if memo is not None:
+                        memo[sid] = nsid
                 acc[nsid] = acc.get(nsid, 0) + c
-            npops.append(tuple(sorted(acc.items())))
-        return (ng, lim, 0, tuple(npops))
+            out.append(len(acc))
+            for nsid in sorted(acc):
+                out.append(nsid)
+                out.append(acc[nsid])
+            at = end
+        return tuple(out)
 
     def fair_enabled(self, st: XState) -> int:
         """The bitmask of `fair` events enabled in `st` (a guard that fails counts as disabled)."""
-        g, _lim, _fired, pops = st
+        g = st
+        pops = self.populations(st)
         mask = 0
         for event, k, src, guard in self._fair_rules:
             table = self._sits[k]
@@ -291,18 +352,61 @@ class Codec:
                 continue
         return mask
 
+    def reduction(self, watched: Sequence[ir.Expr]) -> tuple[int, tuple[int, ...]]:
+        """What a reduced region search may follow alone, when `watched` is evaluated in every
+        state (spec/semantics.md, "Reduction inside a tick"): the mask of events whose one
+        step suffices (access.local_rules), and the masks of closed groups of events whose
+        enabled steps suffice when one of them is a rule or action (access.closed_groups)."""
+        key = tuple(watched)
+        hit = self._reductions.get(key)
+        if hit is None:
+            local = sum(1 << e for e in access.local_rules(self.model, watched))
+            groups = tuple(sum(1 << e for e in g) for g in access.closed_groups(self.model, watched))
+            hit = self._reductions[key] = (local, groups)
+        return hit
+
     # ---- checks ------------------------------------------------------------------------------
 
     def compile_check(self, expr: ir.Expr) -> CheckFn:
         """A function giving the value of a check's expression in a state (raises EvalError)."""
         f = compile_expr(expr, self._sits)
+        populations = self.populations
 
         def value(st: XState) -> Any:
-            return f(st[0], None, st[3])
+            return f(st, None, populations(st))
         return value
 
 
-def _move(pop: tuple[tuple[int, int], ...], a: int, b: int) -> tuple[tuple[int, int], ...]:
+def _moved(st: XState, lo: int, a: int, b: int) -> tuple[int, ...]:
+    """The population starting at st[lo] with one node moved from situation a to b, flat."""
+    seg = list(st[lo + 1 : lo + 1 + 2 * st[lo]])
+    i = 0
+    while seg[i] != a:
+        i += 2
+    if seg[i + 1] == 1:
+        del seg[i : i + 2]
+    else:
+        seg[i + 1] -= 1
+    j, n = 0, len(seg)
+    while j < n and seg[j] < b:
+        j += 2
+    if j < n and seg[j] == b:
+        seg[j + 1] += 1
+    else:
+        seg[j:j] = (b, 1)
+    return (len(seg) // 2, *seg)
+
+
+def _flat(pop: Pop) -> tuple[int, ...]:
+    """A population as stored in a state: m, then the m pairs flattened."""
+    out = [len(pop)]
+    for sid, n in pop:
+        out.append(sid)
+        out.append(n)
+    return tuple(out)
+
+
+def _move(pop: Pop, a: int, b: int) -> Pop:
     """Move one node from situation a to situation b, keeping the pairs sorted by id."""
     out = []
     placed = False

@@ -56,7 +56,7 @@ class ExplicitEngine:
         only = set(opts.only)
         decider = Decider(codec, [c for c in model.checks if not only or c.name in only], early=opts.stop_early)
         graph = build(codec, ticks=opts.ticks, max_states=opts.max_states, timeout=opts.timeout,
-                      progress=opts.progress, observer=decider)
+                      progress=opts.progress, observer=decider, reduce=opts.reduce)
         results = decider.results(graph, opts.ticks, opts)
         stats = graph_stats(graph)
         stats.seconds = time.perf_counter() - start

@@ -14,6 +14,13 @@ The search never looks inside a state: it asks the `Codec` for successors, and r
 it sees to an `Observer` (the deciders), which may end the search once everything is decided.
 The first model error in (ticks, steps) order is recorded here, and ends the search at the end
 of its depth.
+
+With `reduce` (the default), each region is searched with the reduction of spec/semantics.md
+("Reduction inside a tick"): from a state, one local rule step, or the enabled steps of one
+closed group of events, stand for all its steps (the codec computes which, from the IR's
+read/write sets and the expressions the observer still evaluates in every state). The tick
+graph, its masks and every first event are the same; a region where the observer keeps an
+event or a model error appears is searched again in full, so that its fewest steps are exact.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Protocol
 
 from checker.engines.base import Progress, Stats
 from checker.engines.explicit.encoding import Codec, Desc, XState
+from checker.model import ir
 
 
 class Mode(enum.Flag):
@@ -99,7 +107,13 @@ class Observer(Protocol):
 
     def on_tick_state(self, tid: int, state: XState, depth: int, steps: int) -> None: ...
 
-    def on_state(self, tid: int, state: XState, depth: int, steps: int) -> None: ...
+    def on_state(self, tid: int, state: XState, depth: int, steps: int) -> bool:
+        """True if `state` is an event the observer keeps (a candidate first event)."""
+        ...
+
+    def watching(self) -> Sequence[ir.Expr]:
+        """The expressions still evaluated in every state (open invariants and reachability)."""
+        ...
 
     def end_depth(self, depth: int, error: Event | None) -> bool:
         """The depth is done (`error`: the first model error so far). True ends the search."""
@@ -120,22 +134,25 @@ def build(
     observer: Observer | None = None,
     roots: Sequence[XState] | None = None,
     max_vertices: int | None = None,
+    reduce: bool = True,
 ) -> TickGraph:
     """Build the tick graph reachable from `roots` (default: the initial state).
 
     Explores up to `ticks` ticks (None: no bound), stopping at `max_states` states or after
     `timeout` seconds (then `stop_reason` says which), at the end of the depth of the first
     model error, or when `observer.end_depth` says so. Raises VertexLimit beyond
-    `max_vertices` tick states.
+    `max_vertices` tick states. `reduce`: search each region with the reduction of
+    spec/semantics.md ("Reduction inside a tick"), which gives the same tick graph.
     """
-    return _Search(codec, ticks, max_states, timeout, progress, observer, max_vertices).run(
+    return _Search(codec, ticks, max_states, timeout, progress, observer, max_vertices, reduce).run(
         [codec.initial()] if roots is None else list(roots)
     )
 
 
 class _Search:
     def __init__(self, codec: Codec, ticks: int | None, max_states: int, timeout: float | None,
-                 progress: Progress | None, observer: Observer | None, max_vertices: int | None) -> None:
+                 progress: Progress | None, observer: Observer | None, max_vertices: int | None,
+                 reduce: bool = True) -> None:
         self.codec = codec
         self.ticks = ticks
         self.max_states = max_states
@@ -143,8 +160,12 @@ class _Search:
         self.progress = progress
         self.observer = observer
         self.max_vertices = max_vertices
+        self.reduce = reduce
+        self.local_mask = 0  # events a reduced region search may take alone (recomputed per depth)
+        self.groups: tuple[int, ...] = ()  # closed groups of events it may follow alone
+        self.rerun = 0  # regions searched again in full: an event in them needs its exact steps
         self.graph = TickGraph()
-        self.seen: set[XState] = set()
+        self.seen: set[int] = set()  # fingerprints (hashes) of the states seen, for their count
         self.error_candidate: Event | None = None
         self.start = self.last_progress = time.perf_counter()
         # hook for deciding early (decide.py): an observer that wants to read the tick graph
@@ -176,9 +197,12 @@ class _Search:
         frontier = list(range(len(g.vertices)))
         depth = 0
         while True:
-            self.codec.new_generation()
             if frontier:
                 g.max_depth = depth
+            first = len(g.vertices)  # the tick states found from here on are of depth + 1
+            if self.reduce:
+                watched = self.observer.watching() if self.observer is not None else ()
+                self.local_mask, self.groups = self.codec.reduction(watched)
             for tid in frontier:
                 self.region(tid, depth)
                 if g.stop_reason:
@@ -193,7 +217,7 @@ class _Search:
                 g.decided = True
             if g.stop_reason or g.decided or g.error is not None:
                 break
-            nxt = [t for t in range(len(g.vertices)) if g.depth[t] == depth + 1]
+            nxt = [t for t in range(first, len(g.vertices)) if g.depth[t] == depth + 1]
             if self.ticks is not None and depth >= self.ticks:
                 if nxt or cand is not None:  # a failing tick step also leads beyond the bound
                     g.bound_hit = True
@@ -225,56 +249,17 @@ class _Search:
         graph.fair_enabled[tid] = codec.fair_enabled(T) if codec.fair_mask else 0
         if observer is not None:
             observer.on_tick_state(tid, T, depth, base)
-        # one dict from state to its index in the region; parallel lists for the rest
-        pos = {T: 0}
-        order = [T]
-        dist = [0]
-        mk = [0]  # marks set since T: +1 per rule or action step, +0 per fault
-        adj: list[list[tuple[int, int]]] = []  # per region index: (successor index, event)
-        ticks: list[tuple[int, XState]] = []
-        seen = self.seen
-        fault_mask = codec.fault_mask
-        successors = codec.successors
-        head = 0
-        while head < len(order):
-            i = head
-            S = order[i]
-            d = dist[i]
-            head += 1
-            size = len(seen)
-            seen.add(S)
-            if len(seen) != size and len(seen) > self.max_states:
-                graph.stop_reason = f"state limit of {self.max_states:,} states reached"
-                return
-            if observer is not None:
-                observer.on_state(tid, S, depth, base + d)
-            out, errs = successors(S)
-            graph.transitions += len(out)
-            for desc, msg in errs:
-                # a failing tick step ends a tick: it counts in ticks (language.md section 8)
-                ev = Event(depth + (desc[0] < 0), base + d + 1, tid, S, desc, msg)
-                if self.error_candidate is None or ev.key < self.error_candidate.key:
-                    self.error_candidate = ev
-            row: list[tuple[int, int]] = []
-            for desc, nxt in out:
-                event = desc[0]
-                if event < 0:
-                    ticks.append((i, nxt))
-                    continue
-                graph.fired |= 1 << event
-                j = pos.get(nxt)
-                if j is None:
-                    j = pos[nxt] = len(order)
-                    order.append(nxt)
-                    dist.append(d + 1)
-                    mk.append(mk[i] + (0 if fault_mask >> event & 1 else 1))
-                row.append((j, event))
-            adj.append(row)
-            if head % 256 == 0:
-                self.clock()
-                if graph.stop_reason:
-                    return
+        found = self.explore(tid, depth, self.reduce and (self.local_mask != 0 or bool(self.groups)))
+        if found is not None and found[-1]:
+            # the reduced search saw a model error or a candidate event: search the region
+            # again in full, so that its fewest steps are exact (the tick graph is the same)
+            self.rerun += 1
+            found = self.explore(tid, depth, False)
+        if found is None:
+            return
+        order, dist, adj, mk, ticks, _ = found
         self.clock()
+        fault_mask = codec.fault_mask
         n = len(order)
         ff: list[int | None] = [None] * n  # union of events on fault-free paths from T
         ffd = [0] * n  # fewest steps on such a path
@@ -318,6 +303,96 @@ class _Search:
             nm = npm[i]
             if nm is not None:
                 e.np_mask = (e.np_mask or 0) | nm
+
+    def explore(self, tid: int, depth: int, reduce: bool) -> tuple[
+            list[XState], list[int], list[list[tuple[int, int]]], list[int], list[tuple[int, XState]], bool] | None:
+        """Breadth-first search of the region of tick state `tid` (None: the search was stopped).
+
+        Returns its states, their distance from the tick state, their successors (region index,
+        event), marks set, the tick steps out of the region, and whether an error or an
+        observer's event was seen. `reduce`: follow only the steps `_reduced` keeps.
+        """
+        graph = self.graph
+        codec = self.codec
+        observer = self.observer
+        T = graph.vertices[tid]
+        base = graph.steps[tid]
+        # one dict from state to its index in the region; parallel lists for the rest
+        pos = {T: 0}
+        order = [T]
+        dist = [0]
+        mk = [0]  # marks set since T: +1 per rule or action step, +0 per fault
+        adj: list[list[tuple[int, int]]] = []  # per region index: (successor index, event)
+        ticks: list[tuple[int, XState]] = []
+        seen = self.seen
+        fault_mask = codec.fault_mask
+        local_mask = self.local_mask if reduce else 0
+        groups = self.groups if reduce else ()
+        blockers = codec.blocker_mask
+        successors = codec.successors
+        noticed = False
+        head = 0
+        while head < len(order):
+            i = head
+            S = order[i]
+            d = dist[i]
+            head += 1
+            size = len(seen)
+            seen.add(hash(S))  # a fingerprint: the region's states are not kept after it
+            if len(seen) != size and len(seen) > self.max_states:
+                graph.stop_reason = f"state limit of {self.max_states:,} states reached"
+                return None
+            if observer is not None and observer.on_state(tid, S, depth, base + d):
+                noticed = True
+            out, errs = successors(S)
+            if errs:
+                noticed = True
+            for desc, msg in errs:
+                # a failing tick step ends a tick: it counts in ticks (language.md section 8)
+                ev = Event(depth + (desc[0] < 0), base + d + 1, tid, S, desc, msg)
+                if self.error_candidate is None or ev.key < self.error_candidate.key:
+                    self.error_candidate = ev
+            if reduce and len(out) > 1:
+                out = _reduced(out, local_mask, groups, blockers)
+            graph.transitions += len(out)
+            row: list[tuple[int, int]] = []
+            for desc, nxt in out:
+                event = desc[0]
+                if event < 0:
+                    ticks.append((i, nxt))
+                    continue
+                graph.fired |= 1 << event
+                j = pos.get(nxt)
+                if j is None:
+                    j = pos[nxt] = len(order)
+                    order.append(nxt)
+                    dist.append(d + 1)
+                    mk.append(mk[i] + (0 if fault_mask >> event & 1 else 1))
+                row.append((j, event))
+            adj.append(row)
+            if head % 256 == 0:
+                self.clock()
+                if graph.stop_reason:
+                    return None
+        return order, dist, adj, mk, ticks, noticed
+
+
+def _reduced(out: list[tuple[Desc, XState]], local_mask: int, groups: tuple[int, ...],
+             blockers: int) -> list[tuple[Desc, XState]]:
+    """The steps a reduced search follows from a state with successors `out`."""
+    mask = 0
+    for desc, _ in out:
+        if desc[0] >= 0:
+            mask |= 1 << desc[0]
+    if mask & local_mask:
+        for step in out:
+            e = step[0][0]
+            if e >= 0 and local_mask >> e & 1:
+                return [step]
+    for g in groups:
+        if mask & g & blockers and mask & ~g:
+            return [step for step in out if step[0][0] >= 0 and g >> step[0][0] & 1]
+    return out
 
 
 __all__ = ["Edge", "Event", "Mode", "Observer", "TickGraph", "VertexLimit", "build"]
