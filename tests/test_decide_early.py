@@ -40,7 +40,7 @@ def test_storm_found_before_the_whole_graph() -> None:
 
 def test_a_holding_check_keeps_the_search_going() -> None:
     model = load_spec(LANGMD, {"N": 4, "SPARE": 1})
-    opts = CheckOptions(only=("no_storm", "cp_bounded"), stop_early=True, cone=False)
+    opts = CheckOptions(only=("no_storm", "cp_bounded"), stop_early=True, cone=False, reduce=False)
     run = run_checks(model, "explicit", opts)
     assert run.stats.complete and not run.stats.stopped_early
     assert (run.stats.states, run.stats.tick_states) == (3_595, 489)
