@@ -158,7 +158,8 @@ class Decider:
             return True
         kind = c.check.kind
         if kind is ir.CheckKind.WITHIN:
-            return self._within_end(c, graph, depth) is not None
+            found = self._within_end(c, graph, depth)
+            return found is not None and not (isinstance(found, CheckResult) and found.verdict is Verdict.UNKNOWN)
         if kind is ir.CheckKind.NO_STORM and c.check.sustained:
             return False
         if len(c.good) == c.tried:
@@ -311,9 +312,9 @@ class Decider:
         limit: float = math.inf if complete or bound is None else bound
         if graph.error is not None:
             limit = min(limit, graph.error.ticks)
-        found = self._within_end(c, graph, limit)
-        if found is None:
-            return None
+        found = self._within_end(c, graph, limit, first)
+        if found is None or isinstance(found, CheckResult):
+            return found
         (end_ticks, end_steps, start), cost = found
         if first is not None and first.key < (end_ticks, end_steps):
             return None
@@ -332,12 +333,14 @@ class Decider:
         trace = self._tracer.walk(tids, Mode.FAULT_FREE)
         return CheckResult(c.check, Verdict.VIOLATED, ENGINE, trace, trace.ticks)
 
-    def _within_end(self, c: _Check, graph: TickGraph,
-                    limit: float) -> tuple[tuple[int, int, int], list[dict[int, int]]] | None:
+    def _within_end(self, c: _Check, graph: TickGraph, limit: float, first: Event | None = None
+                    ) -> tuple[tuple[int, int, int], list[dict[int, int]]] | CheckResult | None:
         """The first-ending run of T fault-free ticks in bad tick states, ending by `limit` ticks.
 
         Returns ((end ticks, end steps, start), cost): cost[k][t] is the fewest steps of a
-        k-tick such walk from t.
+        k-tick such walk from t. A run too long to trace, or a table or a search beyond the
+        budget, gives its result directly (violated without a trace, or unknown); `first` is the
+        model error that a run must come before.
         """
         T = c.check.within
         assert T is not None
