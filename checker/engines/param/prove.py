@@ -420,7 +420,7 @@ def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]
                 vals = mat @ coef
                 for a, (atext, asym, _f) in enumerate(ants):
                     if size > 2 and a > 0:
-                        continue
+                        continue  # guarded templates: at most two atoms
                     sel = vals[amat[:, a]]
                     if sel.size == 0:
                         continue
@@ -429,7 +429,7 @@ def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]
                     terms = [(ats[i].sym, sg) for i, sg in zip(idx, signs)]
                     if lo == hi:
                         cands.append(_cand(atext, asym, text, terms, "==", lo))
-                    else:
+                    elif size <= 3:  # inequalities: at most three atoms
                         cands.append(_cand(atext, asym, text, terms, ">=", lo))
                         cands.append(_cand(atext, asym, text, terms, "<=", hi))
     return cands
@@ -477,32 +477,41 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
     base = _solver(budget.left())
     base.add(cs.param_constraints())
     base.add(cs.init(s), cs.domain(s))
-    init_ok = []
-    for cand in live:
-        base.push()
-        base.add(z3.Not(cand.sym(s)))  # type: ignore[operator]
-        base.set("timeout", int(max(budget.left(), 0.001) * 1000))
-        r = base.check()
-        base.pop()
-        if r == z3.unsat:
-            init_ok.append(cand)
-        elif cand is goal:
-            return "the property fails in an initial state"
+    s_pre = {id(c): c.sym(s) for c in live}  # type: ignore[operator]
+    while True:  # drop every candidate some initial state falsifies, a model at a time
         if budget.left() <= 0:
             return "time budget spent checking initiation"
-    live = init_ok
+        base.push()
+        base.add(z3.Or(*[z3.Not(s_pre[id(c)]) for c in live]))
+        base.set("timeout", int(max(budget.left(), 0.001) * 1000))
+        r = base.check()
+        if r == z3.unsat:
+            base.pop()
+            break
+        if r == z3.unknown:
+            base.pop()
+            return f"solver gave up checking initiation ({base.reason_unknown()})"
+        mdl = base.model()
+        live = [c for c in live if z3.is_true(mdl.eval(s_pre[id(c)], model_completion=True))]
+        base.pop()
+        if goal not in live:
+            return "the property fails in an initial state"
+    # lazy Houdini: start from the goal; a counterexample to induction (p -> q) either
+    # drops the candidates it breaks or, when it breaks the goal, adds every candidate that
+    # excludes p; a candidate once dropped is never added again, so this terminates
+    pool = [c for c in live if c is not goal]
+    dropped: set[int] = set()
     sol = _solver(budget.left())
-    sol.add(cs.param_constraints(), cs.domain(s), step_relation(cs, s, t))
+    sol.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t))
     pre = {id(c): c.sym(s) for c in live}  # type: ignore[operator]
     post = {id(c): c.sym(t) for c in live}  # type: ignore[operator]
+    need_set: list[Cand] = [goal]
     while True:
-        if goal not in live:
-            return "the property is not implied by any inductive set of the templates"
         if budget.left() <= 0:
             return "time budget spent"
         sol.push()
-        sol.add([pre[id(c)] for c in live])
-        sol.add(z3.Or(*[z3.Not(post[id(c)]) for c in live]))
+        sol.add([pre[id(c)] for c in need_set])
+        sol.add(z3.Or(*[z3.Not(post[id(c)]) for c in need_set]))
         sol.set("timeout", int(budget.left() * 1000) + 1)
         r = sol.check()
         if r == z3.unsat:
@@ -512,8 +521,20 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
             sol.pop()
             return f"solver gave up ({sol.reason_unknown()})"
         mdl = sol.model()
-        live = [c for c in live if z3.is_true(mdl.eval(post[id(c)], model_completion=True))]
         sol.pop()
+        failing = [c for c in need_set if not z3.is_true(mdl.eval(post[id(c)], model_completion=True))]
+        if goal in failing:
+            have = {id(c) for c in need_set}
+            blockers = [c for c in pool if id(c) not in have and id(c) not in dropped
+                        and not z3.is_true(mdl.eval(pre[id(c)], model_completion=True))]
+            if not blockers:
+                return "no template excludes a counterexample to induction"
+            need_set += blockers
+        else:
+            for c in failing:
+                dropped.add(id(c))
+            need_set = [c for c in need_set if id(c) not in dropped]
+    live = need_set
     # the part the goal needs: close {goal} under "whose consecution needs which" (unsat cores)
     need = [goal]
     done: set[int] = set()
@@ -524,7 +545,7 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
         for c in todo:
             done.add(id(c))
             core_sol = _solver(max(budget.left(), 1))
-            core_sol.add(cs.param_constraints(), cs.domain(s), step_relation(cs, s, t), z3.Not(post[id(c)]))
+            core_sol.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t), z3.Not(post[id(c)]))
             marks = {}
             for i, d in enumerate(live):
                 b = z3.Bool(f"use{i}")
@@ -595,11 +616,11 @@ def recheck(cs: CounterSystem, prop: Prop, cert: list[Cand], models: list[tuple[
     inv_s = z3.And(goal, *[c.sym(s) for c in cert])  # type: ignore[operator]
     inv_t = z3.And(z3.Not(prop.bad(t)), *[c.sym(t) for c in cert])  # type: ignore[operator]
     a = z3.Solver()
-    a.add(cs.param_constraints(), cs.init(s), cs.domain(s), z3.Not(inv_s))
+    a.add(*cs.param_constraints(), cs.init(s), cs.domain(s), z3.Not(inv_s))
     if a.check() != z3.unsat:
         raise InternalError(f"prove: the certificate for '{prop.name}' fails initiation on re-check")
     b = z3.Solver()
-    b.add(cs.param_constraints(), cs.domain(s), inv_s, step_relation(cs, s, t), z3.Not(inv_t))
+    b.add(*cs.param_constraints(), cs.domain(s), inv_s, step_relation(cs, s, t), z3.Not(inv_t))
     if b.check() != z3.unsat:
         raise InternalError(f"prove: the certificate for '{prop.name}' fails consecution on re-check")
     total = 0

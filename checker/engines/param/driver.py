@@ -1,0 +1,182 @@
+"""Run the portfolio on every property of one spec and collect the outcomes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from checker.engines.base import Trace
+from checker.engines.param import prove as P
+from checker.engines.param.encode import CounterSystem, Unsupported
+from checker.engines.param.params import ParamModel
+from checker.errors import InternalError
+from checker.model import ir
+from checker.model.evaluate import EvalError
+from checker.model.semantics import State, StepKind
+
+SAMPLE_CAP = 20_000  # reachable states per small instance used for templates and re-checks
+
+
+@dataclass
+class Report:
+    pm: ParamModel
+    outcomes: list[P.Outcome]
+    skipped: list[tuple[str, str]]  # (check, why prove does not decide it)
+    samples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 120.0) -> Report:
+    start = time.perf_counter()
+    cs = CounterSystem(pm)
+    props = P.properties(cs)
+    storms = [c for c in pm.model.checks if c.kind is ir.CheckKind.NO_STORM]
+    skipped = [(c.name, f"{c.keyword} checks are not decided by prove (use check or sweep)")
+               for c in pm.model.checks if c.kind in (ir.CheckKind.REACHABLE, ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN)]
+    n_tasks = len(props) + len(storms)
+    share = timeout / max(1, n_tasks)
+    samples = _samples(cs, pm, overrides)
+    cands: list[P.Cand] | None = None
+    outcomes: list[P.Outcome] = []
+    for prop in props:
+        t0 = time.perf_counter()
+        budget = P.Budget(share)
+        out = P.Outcome(prop.name, prop.check.name if prop.check else None, "unknown")
+        _decide(cs, pm, overrides, prop, budget, out, samples, lambda: cands)
+        if cands is None and out.tried and "houdini" in " ".join(out.tried):
+            pass
+        out.seconds = time.perf_counter() - t0
+        outcomes.append(out)
+        if out.verdict == "proved" and out.engine == "houdini":
+            pass
+    for c in storms:
+        t0 = time.perf_counter()
+        outcomes.append(_storm(cs, pm, overrides, c, P.Budget(share)))
+        outcomes[-1].seconds = time.perf_counter() - t0
+    return Report(pm, outcomes, skipped,
+                  [", ".join(f"{k}={v}" for k, v in vals.items()) for vals, _m, _s in samples],
+                  time.perf_counter() - start)
+
+
+_CANDS: dict[int, list[P.Cand]] = {}
+
+
+def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
+             ) -> list[tuple[dict[str, int], ir.Model, list[State]]]:
+    out = []
+    for vals in P.sample_values(cs):
+        model = P.concrete_model(pm, vals, overrides)
+        states = P.reachable(model, SAMPLE_CAP)
+        if states is not None:
+            out.append((vals, model, states))
+    return out
+
+
+def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
+            out: P.Outcome, samples: list, _cands: object) -> None:
+    total = budget.left()
+    found = P.bmc(cs, prop, P.Budget(total * 0.3))
+    if not isinstance(found, str):
+        values, labels = found
+        out.tried.append("bmc: counterexample")
+        _violation(cs, pm, overrides, prop, values, labels, out)
+        if out.verdict == "violated" and P.kinduction(cs, prop, P.Budget(min(5.0, budget.left())), kmax=1) is None:
+            raise InternalError(f"prove: '{prop.name}' is violated at {values} and proved by 1-induction")
+        return
+    out.tried.append(f"bmc: {found}")
+    # Houdini over templates from the small instances
+    key = id(cs)
+    if key not in _CANDS:
+        _CANDS.clear()
+        _CANDS[key] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
+    cands = _CANDS[key]
+    if cands:
+        res = P.houdini(cs, prop, cands, P.Budget(budget.left() * 0.6))
+        if not isinstance(res, str):
+            cert, _ = res
+            out.verdict, out.engine = "proved", "houdini"
+            out.certificate = [c.text for c in cert]
+            out.recheck = P.recheck(cs, prop, cert, samples)
+            out.tried.append(f"houdini: {len(cert)} templates needed out of {len(cands)}")
+            return
+        out.tried.append(f"houdini: {res}")
+    else:
+        out.tried.append("houdini: no small instance to sample templates from")
+    why = P.kinduction(cs, prop, P.Budget(budget.left() * 0.5))
+    if why is None:
+        out.verdict, out.engine = "proved", "k-induction"
+        out.certificate = []
+        out.recheck = "k-inductive in steps: the property alone is the certificate"
+        out.tried.append("k-induction: proved")
+        return
+    out.tried.append(f"k-induction: {why}")
+    why = P.spacer(cs, prop, budget)
+    if why is None:
+        out.verdict, out.engine = "proved", "spacer"
+        out.recheck = "Spacer (CHC) answered unsat; its invariant is not printed"
+        out.tried.append("spacer: proved")
+        return
+    out.tried.append(f"spacer: {why}")
+    out.reason = "no engine decided it within its budget"
+
+
+def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
+               values: dict[str, int], labels: list, out: P.Outcome) -> None:
+    model = P.concrete_model(pm, values, overrides)
+    states, steps, _ = P.replay(cs, model, labels)
+    last = states[-1]
+    err = P.error_step(model, last)
+    trace: Trace | None = None
+    if prop.kind in ("invariant", "errors"):
+        if err is not None:
+            trace = Trace(tuple(states), tuple(steps), failing_step=err[0], error=err[1])
+        elif prop.kind == "invariant":
+            assert prop.check is not None and prop.check.expr is not None
+            concrete_check = model.check(prop.check.name)
+            try:
+                ok = P.eval_check(model, concrete_check.expr, last)  # type: ignore[arg-type]
+                trace = None if ok else Trace(tuple(states), tuple(steps))
+            except EvalError as e:
+                trace = Trace(tuple(states), tuple(steps), error=str(e))
+        if trace is None:
+            raise InternalError(f"prove: the counterexample to '{prop.name}' at {values} does not replay as a violation")
+        out.verdict, out.engine, out.values, out.trace, out.model = "violated", "bmc", values, trace, model
+        out.reason = "replayed through the reference semantics at these values"
+        return
+    # stuck storm: confirm that no progress rule can ever fire again without a fault
+    reach = P.progress_reachable(model, last)
+    if reach is False:
+        out.verdict, out.engine, out.values, out.model = "violated", "bmc", values, model
+        out.trace = Trace(tuple(states), tuple(steps))
+        out.reason = ("replayed through the reference semantics; from its last tick state a retry rule can fire "
+                      "and no fault-free run ever fires a progress rule")
+    elif reach is True:
+        out.reason = (f"at {values} a reachable state needs more than one step of lookahead before progress "
+                      "(not a stuck storm, but the proof's lookahead cannot show it)")
+    else:
+        out.reason = f"at {values} the fault-free runs from a suspect state were too many to explore"
+
+
+def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c: ir.Check, budget: P.Budget
+           ) -> P.Outcome:
+    out = P.Outcome(f"{c.name}: no storm", c.name, "unknown")
+    if any(r.fair for r in pm.model.rules) or any(a.fair for a in pm.model.actions):
+        out.reason = "the model has fair rules or actions, which prove's loop search does not handle"
+        out.tried.append("lasso: not run")
+        return out
+    found = P.lasso(cs, c, budget)
+    if isinstance(found, str):
+        out.tried.append(f"lasso: {found}")
+        out.reason = (f"{found}; a proof of no_storm for every value (a ticks-since-progress bound, issue item 5) "
+                      "is not implemented")
+        return out
+    values, labels, j = found
+    model = P.concrete_model(pm, values, overrides)
+    states, steps, _ = P.replay(cs, model, labels)
+    if states[-1] != states[j] or steps[-1].kind is not StepKind.TICK:
+        raise InternalError(f"prove: the storm loop at {values} does not close when replayed")
+    out.verdict, out.engine, out.values, out.model = "violated", "bmc (lasso)", values, model
+    out.trace = Trace(tuple(states[:-1]), tuple(steps), loop_start=j)
+    out.reason = "a storm loop, replayed through the reference semantics at these values"
+    out.tried.append("lasso: storm found")
+    return out
