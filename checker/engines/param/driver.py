@@ -14,7 +14,7 @@ from checker.model import ir
 from checker.model.evaluate import EvalError
 from checker.model.semantics import State, StepKind
 
-SAMPLE_CAP = 20_000  # reachable states per small instance used for templates and re-checks
+SAMPLE_CAP = 5_000  # reachable states per small instance used for templates and re-checks
 
 
 @dataclass

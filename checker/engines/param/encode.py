@@ -216,6 +216,20 @@ class CounterSystem:
                 cs.append(s.c[k][i][0] == (per[st] if loc == start else 0))
         return z3.And(*cs)
 
+    def init_state(self) -> St:
+        """The initial state as expressions over the parameters."""
+        g = list(self.ginit)
+        for i, v in enumerate(self.m.globals):
+            if v.type is ir.Type.BOOL:
+                g[i] = z3.BoolVal(bool(v.init))
+        lim = [self.limit_of[f.slot] for f in self.slots]
+        c = []
+        for k, kind in enumerate(self.m.kinds):
+            start = tuple(v.init for v in kind.locals)
+            per = [self.const(x) for x in self.pm.init_counts[k]]
+            c.append([[per[st] if loc == start else z3.IntVal(0), z3.IntVal(0)] for st, loc in self.sits[k]])
+        return St(g, lim, [FALSE for _ in self.m.actions], c)
+
     def tick_state(self, s: St) -> z3.BoolRef:
         cs = [z3.Not(x) for x in s.fired] + [pair[1] == 0 for kind in s.c for pair in kind]
         return z3.And(*cs) if cs else TRUE

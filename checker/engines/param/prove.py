@@ -352,7 +352,7 @@ def antecedents(cs: CounterSystem) -> list[tuple[str, object, object]]:
     return out
 
 
-def sample_values(cs: CounterSystem, budget_values: int = 6, top: int = 3) -> list[dict[str, int]]:
+def sample_values(cs: CounterSystem, budget_values: int = 10, top: int = 4) -> list[dict[str, int]]:
     """Small parameter values that satisfy every constraint, smallest first."""
     names = list(cs.p)
     out = []
@@ -477,12 +477,21 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
     base = _solver(budget.left())
     base.add(cs.param_constraints())
     base.add(cs.init(s), cs.domain(s))
-    s_pre = {id(c): c.sym(s) for c in live}  # type: ignore[operator]
+    s0 = cs.init_state()
+    at_init = {id(c): z3.simplify(c.sym(s0)) for c in live}  # type: ignore[operator]
+    live = [c for c in live if not z3.is_false(at_init[id(c)])]
+    if goal not in live:
+        return "the property fails in an initial state"
+    s_pre = {id(c): at_init[id(c)] for c in live}
     while True:  # drop every candidate some initial state falsifies, a model at a time
         if budget.left() <= 0:
             return "time budget spent checking initiation"
         base.push()
-        base.add(z3.Or(*[z3.Not(s_pre[id(c)]) for c in live]))
+        open_ = [s_pre[id(c)] for c in live if not z3.is_true(s_pre[id(c)])]
+        if not open_:
+            base.pop()
+            break
+        base.add(z3.Or(*[z3.Not(x) for x in open_]))
         base.set("timeout", int(max(budget.left(), 0.001) * 1000))
         r = base.check()
         if r == z3.unsat:
@@ -558,6 +567,20 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
                 d = marks[b.get_id()]
                 if d not in need:
                     need.append(d)
+    # then greedily drop what the rest does not need (a shorter certificate to read)
+    greedy = _solver(max(budget.left(), 1))
+    greedy.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t))
+    for c in [c for c in need if c is not goal][::-1]:
+        if budget.left() <= 0:
+            break
+        trial = [d for d in need if d is not c]
+        greedy.push()
+        greedy.add([pre[id(d)] for d in trial])
+        greedy.add(z3.Or(*[z3.Not(post[id(d)]) for d in trial]))
+        greedy.set("timeout", int(max(budget.left(), 0.001) * 1000) + 1)
+        if greedy.check() == z3.unsat:
+            need = trial
+        greedy.pop()
     return [c for c in need if c is not goal], "houdini"
 
 
