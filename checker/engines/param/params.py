@@ -94,12 +94,12 @@ class _ParamElaborator(elab._Elaborator):
                 return self.derived[e.id]  # type: ignore[return-value]
         return super()._name(e, scope)
 
-    def sym(self, e: ast.Expr | None) -> object:
+    def sym(self, e: ast.Expr | None, what: str = "a constant expression") -> object:
         if e is None:
             return None
         self.symbolic = True
         try:
-            return self._build(e, elab._Scope(const_only=True, what="a constant expression"))
+            return self._build(e, elab._Scope(const_only=True, what=what))
         finally:
             self.symbolic = False
 
@@ -192,7 +192,7 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
     for a in assume:
         e = parse_assume(a, str(path))
         try:
-            x = el.sym(e)
+            x = el.sym(e, "the assumption")
         except SpecError as err:
             raise UsageError(f"--assume '{a}': {err.message}") from None
         if getattr(x, "type", None) is not ir.Type.BOOL:
