@@ -510,32 +510,20 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
     # excludes p; a candidate once dropped is never added again, so this terminates
     pool = [c for c in live if c is not goal]
     dropped: set[int] = set()
-    sol = _solver(budget.left())
-    sol.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t))
-    pre = {id(c): c.sym(s) for c in live}  # type: ignore[operator]
-    post = {id(c): c.sym(t) for c in live}  # type: ignore[operator]
+    pl = PerLabel(cs, s, budget)
     need_set: list[Cand] = [goal]
     while True:
-        if budget.left() <= 0:
-            return "time budget spent"
-        sol.push()
-        sol.add([pre[id(c)] for c in need_set])
-        sol.add(z3.Or(*[z3.Not(post[id(c)]) for c in need_set]))
-        sol.set("timeout", int(budget.left() * 1000) + 1)
-        r = sol.check()
-        if r == z3.unsat:
-            sol.pop()
+        found = pl.cti(need_set)
+        if isinstance(found, str):
+            return found
+        if found is None:
             break
-        if r == z3.unknown:
-            sol.pop()
-            return f"solver gave up ({sol.reason_unknown()})"
-        mdl = sol.model()
-        sol.pop()
-        failing = [c for c in need_set if not z3.is_true(mdl.eval(post[id(c)], model_completion=True))]
+        mdl, i = found
+        failing = [c for c in need_set if not z3.is_true(mdl.eval(pl.post(i, c), model_completion=True))]
         if goal in failing:
             have = {id(c) for c in need_set}
             blockers = [c for c in pool if id(c) not in have and id(c) not in dropped
-                        and not z3.is_true(mdl.eval(pre[id(c)], model_completion=True))]
+                        and not z3.is_true(mdl.eval(pl.pre(c), model_completion=True))]
             if not blockers:
                 return "no template excludes a counterexample to induction"
             need_set += blockers
@@ -543,7 +531,6 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
             for c in failing:
                 dropped.add(id(c))
             need_set = [c for c in need_set if id(c) not in dropped]
-    live = need_set
     # the part the goal needs: close {goal} under "whose consecution needs which" (unsat cores)
     need = [goal]
     done: set[int] = set()
@@ -553,35 +540,91 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
             break
         for c in todo:
             done.add(id(c))
-            core_sol = _solver(max(budget.left(), 1))
-            core_sol.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t), z3.Not(post[id(c)]))
-            marks = {}
-            for i, d in enumerate(live):
-                b = z3.Bool(f"use{i}")
-                marks[b.get_id()] = d
-                core_sol.add(z3.Implies(b, pre[id(d)]))
-            r = core_sol.check(*[z3.Bool(f"use{i}") for i in range(len(live))])
-            if r != z3.unsat:
+            core = pl.core(c, need_set)
+            if core is None:
                 return "the inductive set could not be minimised"
-            for b in core_sol.unsat_core():
-                d = marks[b.get_id()]
-                if d not in need:
-                    need.append(d)
-    # then greedily drop what the rest does not need (a shorter certificate to read)
-    greedy = _solver(max(budget.left(), 1))
-    greedy.add(*cs.param_constraints(), cs.domain(s), step_relation(cs, s, t))
+            need += [d for d in core if d not in need]
+    # then greedily drop what the rest does not need (a shorter certificate to read),
+    # within a few seconds: a longer certificate is still a certificate
+    greedy_end = time.perf_counter() + min(10.0, budget.left())
     for c in [c for c in need if c is not goal][::-1]:
-        if budget.left() <= 0:
+        if time.perf_counter() > greedy_end:
             break
         trial = [d for d in need if d is not c]
-        greedy.push()
-        greedy.add([pre[id(d)] for d in trial])
-        greedy.add(z3.Or(*[z3.Not(post[id(d)]) for d in trial]))
-        greedy.set("timeout", int(max(budget.left(), 0.001) * 1000) + 1)
-        if greedy.check() == z3.unsat:
+        if pl.cti(trial) is None:
             need = trial
-        greedy.pop()
     return [c for c in need if c is not goal], "houdini"
+
+
+class PerLabel:
+    """Consecution checked one label at a time: small queries instead of one disjunction."""
+
+    def __init__(self, cs: CounterSystem, s: St, budget: Budget) -> None:
+        self.cs, self.s, self.budget = cs, s, budget
+        self.t = cs.state("t")
+        self.comps = [cs.compile(lab, s) for lab in cs.labels]
+        self.steps = [z3.And(comp.ok, cs.equal(self.t, comp.post)) for comp in self.comps]
+        self.sol = _solver(max(budget.left(), 1))
+        self.sol.add(*cs.param_constraints(), cs.domain(s))
+        self._post: dict[tuple[int, int], z3.BoolRef] = {}
+        self._pre: dict[int, z3.BoolRef] = {}
+
+    def pre(self, c: Cand) -> z3.BoolRef:
+        if id(c) not in self._pre:
+            self._pre[id(c)] = c.sym(self.s)  # type: ignore[operator]
+        return self._pre[id(c)]
+
+    def post(self, i: int, c: Cand) -> z3.BoolRef:
+        key = (0, id(c))
+        if key not in self._post:
+            self._post[key] = c.sym(self.t)  # type: ignore[operator]
+        return self._post[key]
+
+    def cti(self, ks: list[Cand]) -> tuple[z3.ModelRef, int] | None | str:
+        """A step from a state where every k holds to one where some k fails, or None."""
+        sol = self.sol
+        sol.push()
+        sol.add([self.pre(c) for c in ks])
+        try:
+            for i, comp in enumerate(self.comps):
+                if self.budget.left() <= 0:
+                    return "time budget spent"
+                sol.push()
+                sol.add(self.steps[i], z3.Or(*[z3.Not(self.post(i, c)) for c in ks]))
+                sol.set("timeout", int(self.budget.left() * 1000) + 1)
+                r = sol.check()
+                if r == z3.sat:
+                    mdl = sol.model()
+                    sol.pop()
+                    return mdl, i
+                sol.pop()
+                if r == z3.unknown:
+                    return f"solver gave up ({sol.reason_unknown()})"
+            return None
+        finally:
+            sol.pop()
+
+    def core(self, c: Cand, ks: list[Cand]) -> list[Cand] | None:
+        """Which of `ks` the consecution of `c` needs, over every label."""
+        marks = [z3.Bool(f"use{i}") for i in range(len(ks))]
+        by_id = {m.get_id(): k for m, k in zip(marks, ks)}
+        sol = _solver(max(self.budget.left(), 1))
+        sol.add(*self.cs.param_constraints(), self.cs.domain(self.s))
+        sol.add([z3.Implies(m, self.pre(k)) for m, k in zip(marks, ks)])
+        out: list[Cand] = []
+        for i, comp in enumerate(self.comps):
+            sol.push()
+            sol.add(self.steps[i], z3.Not(self.post(i, c)))
+            r = sol.check(*marks)
+            if r != z3.unsat:
+                sol.pop()
+                return None
+            for m in sol.unsat_core():
+                k = by_id[m.get_id()]
+                if k not in out:
+                    out.append(k)
+            sol.pop()
+        return out
 
 
 def kinduction(cs: CounterSystem, prop: Prop, budget: Budget, kmax: int = 4) -> str | None:
@@ -642,10 +685,12 @@ def recheck(cs: CounterSystem, prop: Prop, cert: list[Cand], models: list[tuple[
     a.add(*cs.param_constraints(), cs.init(s), cs.domain(s), z3.Not(inv_s))
     if a.check() != z3.unsat:
         raise InternalError(f"prove: the certificate for '{prop.name}' fails initiation on re-check")
-    b = z3.Solver()
-    b.add(*cs.param_constraints(), cs.domain(s), inv_s, step_relation(cs, s, t), z3.Not(inv_t))
-    if b.check() != z3.unsat:
-        raise InternalError(f"prove: the certificate for '{prop.name}' fails consecution on re-check")
+    for lab in cs.labels:  # consecution: a fresh solver per kind of step
+        comp = cs.compile(lab, s)
+        b = z3.Solver()
+        b.add(*cs.param_constraints(), cs.domain(s), inv_s, comp.ok, cs.equal(t, comp.post), z3.Not(inv_t))
+        if b.check() != z3.unsat:
+            raise InternalError(f"prove: the certificate for '{prop.name}' fails consecution on re-check ({lab.name})")
     total = 0
     where = []
     for vals, _model, states in models:
