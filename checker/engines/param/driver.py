@@ -75,23 +75,19 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
             out: P.Outcome, samples: list, _cands: object) -> None:
     total = budget.left()
-    found = P.bmc(cs, prop, P.Budget(total * 0.3))
+    # a short BMC first (most violations are shallow), the provers, then BMC with what is left
+    found = P.bmc(cs, prop, P.Budget(total * 0.1))
     if not isinstance(found, str):
-        values, labels = found
-        out.tried.append("bmc: counterexample")
-        _violation(cs, pm, overrides, prop, values, labels, out)
-        if out.verdict == "violated" and P.kinduction(cs, prop, P.Budget(min(5.0, budget.left())), kmax=1) is None:
-            raise InternalError(f"prove: '{prop.name}' is violated at {values} and proved by 1-induction")
+        _found(cs, pm, overrides, prop, found, budget, out)
         return
     out.tried.append(f"bmc: {found}")
-    # Houdini over templates from the small instances
     key = id(cs)
     if key not in _CANDS:
         _CANDS.clear()
         _CANDS[key] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
     cands = _CANDS[key]
     if cands:
-        res = P.houdini(cs, prop, cands, P.Budget(budget.left() * 0.6))
+        res = P.houdini(cs, prop, cands, P.Budget(total * 0.5))
         if not isinstance(res, str):
             cert, _ = res
             out.verdict, out.engine = "proved", "houdini"
@@ -102,22 +98,35 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
         out.tried.append(f"houdini: {res}")
     else:
         out.tried.append("houdini: no small instance to sample templates from")
-    why = P.kinduction(cs, prop, P.Budget(budget.left() * 0.5))
+    why = P.kinduction(cs, prop, P.Budget(total * 0.1))
     if why is None:
         out.verdict, out.engine = "proved", "k-induction"
-        out.certificate = []
         out.recheck = "k-inductive in steps: the property alone is the certificate"
         out.tried.append("k-induction: proved")
         return
     out.tried.append(f"k-induction: {why}")
-    why = P.spacer(cs, prop, budget)
+    why = P.spacer(cs, prop, P.Budget(budget.left() * 0.6))
     if why is None:
         out.verdict, out.engine = "proved", "spacer"
         out.recheck = "Spacer (CHC) answered unsat; its invariant is not printed"
         out.tried.append("spacer: proved")
         return
     out.tried.append(f"spacer: {why}")
+    found = P.bmc(cs, prop, budget)
+    if not isinstance(found, str):
+        _found(cs, pm, overrides, prop, found, budget, out)
+        return
+    out.tried.append(f"bmc again: {found}")
     out.reason = "no engine decided it within its budget"
+
+
+def _found(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
+           found: tuple[dict[str, int], list], budget: P.Budget, out: P.Outcome) -> None:
+    values, labels = found
+    out.tried.append("bmc: counterexample")
+    _violation(cs, pm, overrides, prop, values, labels, out)
+    if out.verdict == "violated" and P.kinduction(cs, prop, P.Budget(min(5.0, budget.left() + 1)), kmax=1) is None:
+        raise InternalError(f"prove: '{prop.name}' is violated at {values} and proved by 1-induction")
 
 
 def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
