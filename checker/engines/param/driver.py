@@ -153,15 +153,20 @@ def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
         out.reason = "replayed through the reference semantics at these values"
         return
     # stuck storm: confirm that no progress rule can ever fire again without a fault
-    reach = P.progress_reachable(model, last)
-    if reach is False:
+    assert prop.check is not None
+    reach = P.stuck_witness(model, last, model.check(prop.check.name).assuming)
+    if isinstance(reach, tuple):
+        more_steps, more_states = reach
         out.verdict, out.engine, out.values, out.model = "violated", "bmc", values, model
-        out.trace = Trace(tuple(states), tuple(steps))
-        out.reason = ("replayed through the reference semantics; from its last tick state a retry rule can fire "
+        out.trace = Trace(tuple(states + more_states), tuple(steps + more_steps))
+        out.reason = ("replayed through the reference semantics; in its last tick state a retry rule can fire "
                       "and no fault-free run ever fires a progress rule")
     elif reach is True:
         out.reason = (f"at {values} a reachable state needs more than one step of lookahead before progress "
                       "(not a stuck storm, but the proof's lookahead cannot show it)")
+    elif reach is False:
+        out.reason = (f"at {values} a state from which no progress rule ever fires, but no tick state after it "
+                      "where a retry rule can fire under the assumption")
     else:
         out.reason = f"at {values} the fault-free runs from a suspect state were too many to explore"
 

@@ -284,10 +284,14 @@ def error_step(model: ir.Model, state: State) -> tuple[Step, str] | None:
     return None
 
 
-def progress_reachable(model: ir.Model, state: State, cap: int = 200_000) -> bool | None:
-    """Can a progress rule fire on some fault-free path from `state`? None: too many states."""
-    seen = {state}
+def stuck_witness(model: ir.Model, state: State, assuming: ir.Expr | None, cap: int = 200_000
+                  ) -> tuple[list[Step], list[State]] | bool | None:
+    """From `state`, explore every fault-free run. True: some run fires a progress rule.
+    None: too many states. Otherwise the steps and states of a run to a tick state (reached
+    by a tick step) where the assumption holds and a retry rule can fire: a stuck storm."""
+    parent: dict[State, tuple[State, Step] | None] = {state: None}
     todo = deque([state])
+    goal: tuple[State, Step, State] | None = None
     while todo:
         s = todo.popleft()
         for st in enabled(model, s):
@@ -299,12 +303,37 @@ def progress_reachable(model: ir.Model, state: State, cap: int = 200_000) -> boo
                 t = apply(model, s, st)
             except ModelError:
                 continue
-            if t not in seen:
-                if len(seen) >= cap:
-                    return None
-                seen.add(t)
-                todo.append(t)
-    return False
+            if goal is None and st.kind is StepKind.TICK and _stuck_here(model, t, assuming):
+                goal = (s, st, t)
+            if t in parent:
+                continue
+            if len(parent) >= cap:
+                return None
+            parent[t] = (s, st)
+            todo.append(t)
+    if goal is None:
+        return False
+    before, last_step, end = goal
+    steps: list[Step] = [last_step]
+    states: list[State] = [end]
+    x = before
+    while parent[x] is not None:
+        prev, st = parent[x]  # type: ignore[misc]
+        steps.append(st)
+        states.append(x)
+        x = prev
+    return steps[::-1], states[::-1]
+
+
+def _stuck_here(model: ir.Model, x: State, assuming: ir.Expr | None) -> bool:
+    if assuming is not None:
+        try:
+            if not evaluate(assuming, x.globals, None, x.populations()):
+                return False
+        except EvalError:
+            return False
+    return any(st.kind is StepKind.RULE and model.events[st.event].tag is ir.Tag.RETRY  # type: ignore[union-attr]
+               for st in enabled(model, x))
 
 
 # ---- templates and Houdini -------------------------------------------------------------------
