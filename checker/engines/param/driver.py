@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -34,23 +35,29 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
     skipped = [(c.name, f"{c.keyword} checks are not decided by prove (use check or sweep)")
                for c in pm.model.checks if c.kind in (ir.CheckKind.REACHABLE, ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN)]
     n_tasks = len(props) + len(storms)
-    share = timeout / max(1, n_tasks)
+    end = time.perf_counter() + timeout
+    reserve = timeout * 0.2 if storms else 0.0  # the storm-loop searches come last
     samples = _samples(cs, pm, overrides)
-    cands: list[P.Cand] | None = None
     outcomes: list[P.Outcome] = []
-    for prop in props:
+    same: dict[str, P.Outcome] = {}  # stuck-storm properties of checks with the same assumption
+    for i, prop in enumerate(props):
         t0 = time.perf_counter()
-        budget = P.Budget(share)
-        out = P.Outcome(prop.name, prop.check.name if prop.check else None, "unknown")
-        _decide(cs, pm, overrides, prop, budget, out, samples, lambda: cands)
-        if cands is None and out.tried and "houdini" in " ".join(out.tried):
-            pass
-        out.seconds = time.perf_counter() - t0
+        share = max(1.0, (end - reserve - t0) / (len(props) - i))  # what the earlier ones left, shared
+        key = prop.check.source if prop.kind == "stuck" and prop.check is not None else None
+        if key is not None and key in same:
+            first = same[key]
+            out = dataclasses.replace(first, name=prop.name, check=prop.check.name if prop.check else None,
+                                      tried=[f"the same property as '{first.name}' (same assumption)"])
+        else:
+            out = P.Outcome(prop.name, prop.check.name if prop.check else None, "unknown")
+            _decide(cs, pm, overrides, prop, P.Budget(share), out, samples)
+            out.seconds = time.perf_counter() - t0
+            if key is not None:
+                same[key] = out
         outcomes.append(out)
-        if out.verdict == "proved" and out.engine == "houdini":
-            pass
-    for c in storms:
+    for j, c in enumerate(storms):
         t0 = time.perf_counter()
+        share = max(1.0, (end - t0) / (len(storms) - j))
         outcomes.append(_storm(cs, pm, overrides, c, P.Budget(share)))
         outcomes[-1].seconds = time.perf_counter() - t0
     return Report(pm, outcomes, skipped,
@@ -73,7 +80,7 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 
 
 def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
-            out: P.Outcome, samples: list, _cands: object) -> None:
+            out: P.Outcome, samples: list) -> None:
     total = budget.left()
     # a short BMC first (most violations are shallow), the provers, then BMC with what is left
     found = P.bmc(cs, prop, P.Budget(total * 0.1))
@@ -87,7 +94,7 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
         _CANDS[key] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
     cands = _CANDS[key]
     if cands:
-        res = P.houdini(cs, prop, cands, P.Budget(total * 0.5))
+        res = P.houdini(cs, prop, cands, P.Budget(total * 0.7))
         if not isinstance(res, str):
             cert, _ = res
             out.verdict, out.engine = "proved", "houdini"
@@ -98,7 +105,7 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
         out.tried.append(f"houdini: {res}")
     else:
         out.tried.append("houdini: no small instance to sample templates from")
-    why = P.kinduction(cs, prop, P.Budget(total * 0.1))
+    why = P.kinduction(cs, prop, P.Budget(min(budget.left(), total * 0.05)))
     if why is None:
         out.verdict, out.engine = "proved", "k-induction"
         out.recheck = "k-inductive in steps: the property alone is the certificate"

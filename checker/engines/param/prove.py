@@ -55,6 +55,9 @@ class Prop:
     bad: object  # callable St -> BoolRef
 
 
+BLOCKERS = 25  # candidates added per counterexample to induction
+
+
 class Budget:
     def __init__(self, seconds: float) -> None:
         self.end = time.perf_counter() + seconds
@@ -555,7 +558,7 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
                         and not z3.is_true(mdl.eval(pl.pre(c), model_completion=True))]
             if not blockers:
                 return "no template excludes a counterexample to induction"
-            need_set += blockers
+            need_set += blockers[:BLOCKERS]  # the simplest first: the pool is ordered by size
         else:
             for c in failing:
                 dropped.add(id(c))
