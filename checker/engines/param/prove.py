@@ -17,7 +17,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
 import z3
 
 from checker.engines.base import Trace
@@ -430,33 +429,31 @@ def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]
     ats = atoms(cs)
     ants = antecedents(cs)
     cands: list[Cand] = []
-    rows = []
-    ant_rows = []
+    seen: set[tuple[tuple[int, ...], tuple[bool, ...]]] = set()
     for vals, states in samples:
         for x in states:
-            rows.append([a.conc(x, vals) for a in ats])  # type: ignore[operator]
-            ant_rows.append([bool(f(x, vals)) for _t, _s, f in ants])  # type: ignore[operator]
-    if not rows:
+            seen.add((tuple(a.conc(x, vals) for a in ats),  # type: ignore[operator]
+                      tuple(bool(f(x, vals)) for _t, _s, f in ants)))  # type: ignore[operator]
+    if not seen:
         return []
-    mat = np.array(rows, dtype=np.int64)
-    amat = np.array(ant_rows, dtype=bool)
+    rows = sorted(seen)
+    cols = [[r[0][i] for r in rows] for i in range(len(ats))]
+    masks = [[r[1][a] for r in rows] for a in range(len(ants))]
     n = len(ats)
     for size in range(1, max_atoms + 1):
         for idx in itertools.combinations(range(n), size):
             for signs in itertools.product((1, -1), repeat=size):
                 if signs[0] != 1:
                     continue  # t and -t give the same facts
-                coef = np.zeros(n, dtype=np.int64)
-                for i, sg in zip(idx, signs):
-                    coef[i] = sg
-                vals = mat @ coef
+                parts = [cols[i] if sg > 0 else [-v for v in cols[i]] for i, sg in zip(idx, signs)]
+                vals = [sum(t) for t in zip(*parts)]
                 for a, (atext, asym, _f) in enumerate(ants):
                     if size > 2 and a > 0:
                         continue  # guarded templates: at most two atoms
-                    sel = vals[amat[:, a]]
-                    if sel.size == 0:
+                    sel = [v for v, m in zip(vals, masks[a]) if m]
+                    if not sel:
                         continue
-                    lo, hi = int(sel.min()), int(sel.max())
+                    lo, hi = min(sel), max(sel)
                     text = _lin_text([ats[i].text for i in idx], signs)
                     terms = [(ats[i].sym, sg) for i, sg in zip(idx, signs)]
                     if lo == hi:
