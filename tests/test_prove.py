@@ -60,7 +60,7 @@ def test_fixed_model_free_of_stuck_storms_for_every_n_and_buffer() -> None:
     p = prop(cs, "no_storm: no stuck storm")
     res = P.houdini(cs, p, cands, P.Budget(240))
     assert not isinstance(res, str), res
-    cert, _ = res
+    cert = res[0]
     texts = [c.text for c in cert]
     assert "count(copying) + free + stale == SPARE" in texts
     assert len(texts) <= 6  # short enough to read
@@ -88,6 +88,12 @@ def test_flagship_invariants_proved_with_a_certificate(capsys: pytest.CaptureFix
         res = P.houdini(cs, p, cands, P.Budget(240))
         assert not isinstance(res, str), (name, res)
         P.recheck(cs, p, res[0], samples)
+    # check at small N never contradicts the proof (and no run there has a model error)
+    for n in (1, 2, 3, 4, 5):
+        run = run_checks(load_spec(EBS, {"N": n}), "explicit", CheckOptions(timeout=120))
+        by = {r.check.name: r for r in run.results}
+        assert by["load_bounded"].verdict is Verdict.HOLDS, n
+        assert not any(r.model_error for r in run.results), n
 
 
 # ---- other models ------------------------------------------------------------------------

@@ -31,6 +31,9 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
     start = time.perf_counter()
     cs = CounterSystem(pm)
     props = P.properties(cs)
+    # freedom from model errors first: every invariant's proof needs it, and its certificate
+    # seeds theirs
+    props.sort(key=lambda p: {"errors": 0, "invariant": 1, "stuck": 2}.get(p.kind, 3))
     storms = [c for c in pm.model.checks if c.kind is ir.CheckKind.NO_STORM]
     skipped = [(c.name, f"{c.keyword} checks are not decided by prove (use check or sweep)")
                for c in pm.model.checks if c.kind in (ir.CheckKind.REACHABLE, ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN)]
@@ -66,6 +69,7 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
 
 
 _CANDS: dict[int, list[P.Cand]] = {}
+_SEED: dict[int, list[P.Cand]] = {}  # per counter system: conjuncts of the certificates found so far
 
 
 def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
@@ -91,12 +95,16 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
     key = id(cs)
     if key not in _CANDS:
         _CANDS.clear()
+        _SEED.clear()
         _CANDS[key] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
     cands = _CANDS[key]
     if cands:
-        res = P.houdini(cs, prop, cands, P.Budget(total * 0.7))
+        seed = _SEED.setdefault(key, [])
+        res = P.houdini(cs, prop, cands, P.Budget(total * 0.7), seed=seed)
         if not isinstance(res, str):
-            cert, _ = res
+            cert = res[0]
+            seed += [c for c in cert if c not in seed]
+            seed.append(res[2])  # the property itself, proved: a conjunct for the next ones
             out.verdict, out.engine = "proved", "houdini"
             out.certificate = [c.text for c in cert]
             out.recheck = P.recheck(cs, prop, cert, samples)

@@ -497,11 +497,12 @@ def step_relation(cs: CounterSystem, s: St, t: St) -> z3.BoolRef:
     return z3.Or(*parts)
 
 
-def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) -> tuple[list[Cand], str] | str:
+def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget, seed: list[Cand] | None = None
+            ) -> tuple[list[Cand], str, Cand] | str:
     """The largest inductive subset of `cands` (with the property added), then the part of
     it the property needs (unsat cores), or why not."""
     s, t = cs.state("s"), cs.state("t")
-    goal = Cand(f"not ({prop.name})", lambda x: z3.Not(prop.bad(x)))  # type: ignore[operator]
+    goal = Cand(f"{prop.name} (proved above)", lambda x: z3.Not(prop.bad(x)))  # type: ignore[operator]
     live = [goal] + cands
     base = _solver(budget.left())
     base.add(cs.param_constraints())
@@ -540,7 +541,8 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
     pool = [c for c in live if c is not goal]
     dropped: set[int] = set()
     pl = PerLabel(cs, s, budget)
-    need_set: list[Cand] = [goal]
+    # a seed (conjuncts of earlier certificates, inductive together) is tried first
+    need_set: list[Cand] = [goal] + [c for c in (seed or []) if c is not goal]
     while True:
         found = pl.cti(need_set)
         if isinstance(found, str):
@@ -582,7 +584,7 @@ def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget) ->
         trial = [d for d in need if d is not c]
         if pl.cti(trial) is None:
             need = trial
-    return [c for c in need if c is not goal], "houdini"
+    return [c for c in need if c is not goal], "houdini", goal
 
 
 class PerLabel:
