@@ -6,10 +6,11 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-from checker.engines.base import Trace
+from checker.engines.base import CheckOptions, Trace, Verdict
 from checker.engines.param import prove as P
 from checker.engines.param.encode import CounterSystem, Unsupported
 from checker.engines.param.params import ParamModel
+from checker.engines.run import run_checks
 from checker.errors import InternalError
 from checker.model import ir
 from checker.model.evaluate import EvalError
@@ -37,10 +38,10 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
     storms = [c for c in pm.model.checks if c.kind is ir.CheckKind.NO_STORM]
     skipped = [(c.name, f"{c.keyword} checks are not decided by prove (use check or sweep)")
                for c in pm.model.checks if c.kind in (ir.CheckKind.REACHABLE, ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN)]
-    n_tasks = len(props) + len(storms)
     end = time.perf_counter() + timeout
     reserve = timeout * 0.2 if storms else 0.0  # the storm-loop searches come last
     samples = _samples(cs, pm, overrides)
+    ctx: dict[str, list[P.Cand]] = {"seed": []}  # templates, and what earlier proofs found
     outcomes: list[P.Outcome] = []
     same: dict[str, P.Outcome] = {}  # stuck-storm properties of checks with the same assumption
     for i, prop in enumerate(props):
@@ -53,7 +54,7 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
                                       tried=[f"the same property as '{first.name}' (same assumption)"])
         else:
             out = P.Outcome(prop.name, prop.check.name if prop.check else None, "unknown")
-            _decide(cs, pm, overrides, prop, P.Budget(share), out, samples)
+            _decide(cs, pm, overrides, prop, P.Budget(share), out, samples, ctx)
             out.seconds = time.perf_counter() - t0
             if key is not None:
                 same[key] = out
@@ -68,8 +69,6 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
                   time.perf_counter() - start)
 
 
-_CANDS: dict[int, list[P.Cand]] = {}
-_SEED: dict[int, list[P.Cand]] = {}  # per counter system: conjuncts of the certificates found so far
 
 
 def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
@@ -84,7 +83,7 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 
 
 def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
-            out: P.Outcome, samples: list) -> None:
+            out: P.Outcome, samples: list, ctx: dict[str, list[P.Cand]]) -> None:
     total = budget.left()
     # a short BMC first (most violations are shallow), the provers, then BMC with what is left
     found = P.bmc(cs, prop, P.Budget(total * 0.1))
@@ -92,14 +91,11 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
         _found(cs, pm, overrides, prop, found, budget, out)
         return
     out.tried.append(f"bmc: {found}")
-    key = id(cs)
-    if key not in _CANDS:
-        _CANDS.clear()
-        _SEED.clear()
-        _CANDS[key] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
-    cands = _CANDS[key]
+    if "cands" not in ctx:
+        ctx["cands"] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
+    cands = ctx["cands"]
     if cands:
-        seed = _SEED.setdefault(key, [])
+        seed = ctx["seed"]
         res = P.houdini(cs, prop, cands, P.Budget(total * 0.7), seed=seed)
         if not isinstance(res, str):
             cert = res[0]
@@ -204,6 +200,19 @@ def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c:
     states, steps, _ = P.replay(cs, model, labels)
     if states[-1] != states[j] or steps[-1].kind is not StepKind.TICK:
         raise InternalError(f"prove: the storm loop at {values} does not close when replayed")
+    if c.sustained:  # only a storm the retries sustain violates it: the explicit engine decides that
+        run = run_checks(model, "explicit", CheckOptions(only=(c.name,), timeout=max(budget.left(), 30.0)))
+        res = run.results[0]
+        if res.verdict is not Verdict.VIOLATED or res.trace is None:
+            out.reason = (f"a storm loop at {values}, but the explicit engine finds none sustained by retries there "
+                          f"({res.verdict.value}); a proof for every value is not implemented")
+            out.tried.append("lasso: storm found; explicit engine: not sustained")
+            return out
+        out.verdict, out.engine, out.values, out.model = "violated", "bmc (lasso) + explicit", values, model
+        out.trace = res.trace
+        out.reason = "a storm sustained by retries at these values (the explicit engine's trace)"
+        out.tried.append("lasso: storm found; explicit engine: sustained")
+        return out
     out.verdict, out.engine, out.values, out.model = "violated", "bmc (lasso)", values, model
     out.trace = Trace(tuple(states[:-1]), tuple(steps), loop_start=j)
     out.reason = "a storm loop, replayed through the reference semantics at these values"
