@@ -59,10 +59,11 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
             if key is not None:
                 same[key] = out
         outcomes.append(out)
+    loops: dict[str, object] = {}  # the loop search per assumption: checks that share one share it
     for j, c in enumerate(storms):
         t0 = time.perf_counter()
-        share = max(1.0, (end - t0) / (len(storms) - j))
-        outcomes.append(_storm(cs, pm, overrides, c, P.Budget(share)))
+        share = max(1.0, min((end - t0) / (len(storms) - j), reserve / len(storms)))
+        outcomes.append(_storm(cs, pm, overrides, c, P.Budget(share), loops))
         outcomes[-1].seconds = time.perf_counter() - t0
     return Report(pm, outcomes, skipped,
                   [", ".join(f"{k}={v}" for k, v in vals.items()) for vals, _m, _s in samples],
@@ -182,20 +183,22 @@ def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
         out.reason = f"at {values} the fault-free runs from a suspect state were too many to explore"
 
 
-def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c: ir.Check, budget: P.Budget
-           ) -> P.Outcome:
+def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c: ir.Check, budget: P.Budget,
+           loops: dict[str, object]) -> P.Outcome:
     out = P.Outcome(f"{c.name}: no storm", c.name, "unknown")
     if any(r.fair for r in pm.model.rules) or any(a.fair for a in pm.model.actions):
         out.reason = "the model has fair rules or actions, which prove's loop search does not handle"
         out.tried.append("lasso: not run")
         return out
-    found = P.lasso(cs, c, budget)
+    if c.source not in loops:
+        loops[c.source] = P.lasso(cs, c, budget)
+    found = loops[c.source]
     if isinstance(found, str):
         out.tried.append(f"lasso: {found}")
         out.reason = (f"{found}; a proof of no_storm for every value (a ticks-since-progress bound, issue item 5) "
                       "is not implemented")
         return out
-    values, labels, j = found
+    values, labels, j = found  # type: ignore[misc]
     model = P.concrete_model(pm, values, overrides)
     states, steps, _ = P.replay(cs, model, labels)
     if states[-1] != states[j] or steps[-1].kind is not StepKind.TICK:
