@@ -139,7 +139,10 @@ class CounterSystem:
         s = self._dummy_state()
         v, e = self.expr(x, s, None)  # type: ignore[arg-type]
         if e is not None and not z3.is_false(z3.simplify(e)):
-            raise Unsupported("a constant expression over the parameters that can fail (division, overflow)")
+            sol = z3.Solver()
+            sol.add(*[z3.And(x >= 0, x <= INT_MAX) for x in self.p.values()], e)
+            if sol.check() != z3.unsat:
+                raise Unsupported("a constant expression over the parameters that can fail (division, overflow)")
         return z3.simplify(v)
 
     def _dummy_state(self) -> St:
