@@ -14,7 +14,7 @@ import pytest
 from checker.cli import main
 from checker.engines.base import CheckOptions, Verdict
 from checker.engines.param import prove as P
-from checker.engines.param.driver import _samples, prove_spec
+from checker.engines.param.driver import _samples
 from checker.engines.param.encode import CounterSystem
 from checker.engines.param.params import load_param_spec
 from checker.engines.run import run_checks
@@ -43,7 +43,7 @@ def test_flagship_storm_found_at_its_smallest_n() -> None:
     cs = CounterSystem(pm)
     found = P.lasso(cs, pm.model.check("no_storm"), P.Budget(120))
     assert not isinstance(found, str), found
-    values, labels, start = found
+    values, labels, _start = found
     assert values == {"N": 3}
     assert labels[-1].kind is StepKind.TICK
     # the explicit engine agrees: a storm at N = 3, none at N = 2

@@ -63,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         rep = prove_spec(pm, overrides, timeout=args.timeout or 3600.0)
     except Unsupported as e:
-        rep = None
         text = f"{args.spec}: unknown: {e} is not supported by prove\n"
         if args.format == "json":
             text = json.dumps({"spec": args.spec, "unsupported": str(e)}, indent=2) + "\n"
@@ -157,4 +156,4 @@ def render_json(rep: Report) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-__all__ = ["NAME", "add_parser", "run", "InternalError", "EXIT_INTERNAL"]
+__all__ = ["EXIT_INTERNAL", "NAME", "InternalError", "add_parser", "run"]

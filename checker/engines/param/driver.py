@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from checker.engines.base import CheckOptions, Trace, Verdict
 from checker.engines.param import prove as P
-from checker.engines.param.encode import CounterSystem, Unsupported
+from checker.engines.param.encode import CounterSystem, Label
 from checker.engines.param.params import ParamModel
 from checker.engines.run import run_checks
 from checker.errors import InternalError
@@ -59,7 +59,7 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
             if key is not None:
                 same[key] = out
         outcomes.append(out)
-    loops: dict[str, object] = {}  # the loop search per assumption: checks that share one share it
+    loops: dict[str, tuple[dict[str, int], list[Label], int] | str] = {}  # the loop search per assumption: checks that share one share it
     for j, c in enumerate(storms):
         t0 = time.perf_counter()
         share = max(1.0, min((end - t0) / (len(storms) - j), reserve / len(storms)))
@@ -84,7 +84,7 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 
 
 def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
-            out: P.Outcome, samples: list, ctx: dict[str, list[P.Cand]]) -> None:
+            out: P.Outcome, samples: list[tuple[dict[str, int], ir.Model, list[State]]], ctx: dict[str, list[P.Cand]]) -> None:
     total = budget.left()
     # a short BMC first (most violations are shallow), the provers, then BMC with what is left
     found = P.bmc(cs, prop, P.Budget(total * 0.1))
@@ -133,7 +133,7 @@ def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], p
 
 
 def _found(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
-           found: tuple[dict[str, int], list], budget: P.Budget, out: P.Outcome) -> None:
+           found: tuple[dict[str, int], list[Label]], budget: P.Budget, out: P.Outcome) -> None:
     values, labels = found
     out.tried.append("bmc: counterexample")
     _violation(cs, pm, overrides, prop, values, labels, out)
@@ -142,7 +142,7 @@ def _found(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], pr
 
 
 def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
-               values: dict[str, int], labels: list, out: P.Outcome) -> None:
+               values: dict[str, int], labels: list[Label], out: P.Outcome) -> None:
     model = P.concrete_model(pm, values, overrides)
     states, steps, _ = P.replay(cs, model, labels)
     last = states[-1]
@@ -184,7 +184,7 @@ def _violation(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 
 
 def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c: ir.Check, budget: P.Budget,
-           loops: dict[str, object]) -> P.Outcome:
+           loops: dict[str, tuple[dict[str, int], list[Label], int] | str]) -> P.Outcome:
     out = P.Outcome(f"{c.name}: no storm", c.name, "unknown")
     if any(r.fair for r in pm.model.rules) or any(a.fair for a in pm.model.actions):
         out.reason = "the model has fair rules or actions, which prove's loop search does not handle"
@@ -198,7 +198,8 @@ def _storm(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], c:
         out.reason = (f"{found}; a proof of no_storm for every value (a ticks-since-progress bound, issue item 5) "
                       "is not implemented")
         return out
-    values, labels, j = found  # type: ignore[misc]
+    assert not isinstance(found, str)
+    values, labels, j = found
     model = P.concrete_model(pm, values, overrides)
     states, steps, _ = P.replay(cs, model, labels)
     if states[-1] != states[j] or steps[-1].kind is not StepKind.TICK:

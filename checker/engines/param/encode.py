@@ -154,7 +154,7 @@ class CounterSystem:
         for x in self.p.values():
             cs += [x >= 0, x <= INT_MAX]
         for _text, a in self.pm.assume:
-            cs.append(self.const(a) == TRUE)  # type: ignore[arg-type]
+            cs.append(self.const(a) == TRUE)
         cs += self.well_formed()
         return cs
 
@@ -200,7 +200,7 @@ class CounterSystem:
             if v.type is ir.Type.INT:
                 cs += [x >= lo, x <= hi]
         for f, x in zip(self.slots, s.lim):
-            cs += [x >= 0, x <= self.limit_of[f.slot]]
+            cs += [x >= 0, x <= self.limit_of[f.slot]]  # type: ignore[index]
         for k in range(len(self.m.kinds)):
             xs = [x for pair in s.c[k] for x in pair]
             cs += [x >= 0 for x in xs]
@@ -209,7 +209,7 @@ class CounterSystem:
 
     def init(self, s: St) -> z3.BoolRef:
         cs: list[z3.BoolRef] = [x == v for x, v in zip(s.g, self.ginit)]
-        cs += [x == self.limit_of[f.slot] for f, x in zip(self.slots, s.lim)]
+        cs += [x == self.limit_of[f.slot] for f, x in zip(self.slots, s.lim)]  # type: ignore[index]
         cs += [z3.Not(x) for x in s.fired]
         for k, kind in enumerate(self.m.kinds):
             start = tuple(v.init for v in kind.locals)
@@ -225,7 +225,7 @@ class CounterSystem:
         for i, v in enumerate(self.m.globals):
             if v.type is ir.Type.BOOL:
                 g[i] = z3.BoolVal(bool(v.init))
-        lim = [self.limit_of[f.slot] for f in self.slots]
+        lim = [self.limit_of[f.slot] for f in self.slots]  # type: ignore[index]
         c = []
         for k, kind in enumerate(self.m.kinds):
             start = tuple(v.init for v in kind.locals)
@@ -413,8 +413,8 @@ class CounterSystem:
         guard, gerr = (TRUE, None) if ev.guard is None else self.expr(ev.guard, s, loc)
         g, new_l, uerr = self._assign(ev.updates, s, loc, kind)
         if lab.sit is not None:
-            assert new_l is not None and ev.kind is not None
-            k = ev.kind
+            assert new_l is not None and ev.kind is not None  # type: ignore[union-attr]
+            k = ev.kind  # type: ignore[union-attr]
             to_acted = 1 if lab.kind is StepKind.RULE else lab.acted
             c[k][lab.sit][lab.acted] = c[k][lab.sit][lab.acted] - 1
             dests = self._moved(k, ev.dst, new_l)  # type: ignore[union-attr]

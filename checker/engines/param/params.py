@@ -169,8 +169,8 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
             per_state: list[object] = [ir.Lit(0, ir.Type.INT)] * len(kind.states)
             init_decls = [i for i in d.items if isinstance(i, ast.InitDecl)]
             if init_decls:
-                for item in init_decls[0].items:
-                    per_state[kind.states.index(item.state.text)] = el.sym(item.count)
+                for it in init_decls[0].items:
+                    per_state[kind.states.index(it.state.text)] = el.sym(it.count)
             else:
                 per_state[0] = counts[-1]
             inits.append(tuple(per_state))
@@ -190,9 +190,9 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
     pmodel = _param_ir(built, model)
     assumed = []
     for a in assume:
-        e = parse_assume(a, str(path))
+        parsed = parse_assume(a, str(path))
         try:
-            x = el.sym(e, "the assumption")
+            x = el.sym(parsed, "the assumption")
         except SpecError as err:
             raise UsageError(f"--assume '{a}': {err.message}") from None
         if getattr(x, "type", None) is not ir.Type.BOOL:

@@ -218,10 +218,10 @@ def lasso(cs: CounterSystem, c: ir.Check, budget: Budget, max_steps: int = 40
             tick_state_j = TRUE if j == 0 else is_tick[j - 1]
             sol.add(z3.Implies(starts[j], z3.And(tick_state_j, cs.equal(un.states[j], un.states[k]))))
             bad_label = lab_is(un, j, lambda lab: lab.kind is StepKind.FAULT or (
-                lab.kind is StepKind.RULE and lab.event.tag is ir.Tag.PROGRESS))  # type: ignore[union-attr]
+                lab.kind is StepKind.RULE and lab.event.tag is ir.Tag.PROGRESS))
             sol.add(z3.Implies(inloop, z3.Not(bad_label)))
             any_retry.append(z3.And(inloop, lab_is(un, j, lambda lab: lab.kind is StepKind.RULE
-                                                     and lab.event.tag is ir.Tag.RETRY)))  # type: ignore[union-attr]
+                                                     and lab.event.tag is ir.Tag.RETRY)))
             sol.add(z3.Implies(z3.And(inloop, tick_state_j), _assumption(cs, c, un.states[j])))
         sol.add(z3.Or(*any_retry))
         sol.set("timeout", int(budget.left() * 1000) + 1)
@@ -255,7 +255,7 @@ def to_step(cs: CounterSystem, lab: Label, state: State) -> Step:
     assert ev is not None
     node = None
     if lab.sit is not None:
-        st, loc = cs.sits[ev.kind][lab.sit]  # type: ignore[union-attr]
+        st, loc = cs.sits[ev.kind][lab.sit]  # type: ignore[union-attr,index]
         node = (st, loc, bool(lab.acted) if lab.kind is StepKind.FAULT else False)
     return Step(lab.kind, ev.event, ev.name, node)
 
@@ -446,11 +446,11 @@ def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]
                 if signs[0] != 1:
                     continue  # t and -t give the same facts
                 parts = [cols[i] if sg > 0 else [-v for v in cols[i]] for i, sg in zip(idx, signs)]
-                vals = [sum(t) for t in zip(*parts)]
+                sums = [sum(t) for t in zip(*parts)]
                 for a, (atext, asym, _f) in enumerate(ants):
                     if size > 2 and a > 0:
                         continue  # guarded templates: at most two atoms
-                    sel = [v for v, m in zip(vals, masks[a]) if m]
+                    sel = [v for v, m in zip(sums, masks[a]) if m]
                     if not sel:
                         continue
                     lo, hi = min(sel), max(sel)
@@ -499,9 +499,9 @@ def step_relation(cs: CounterSystem, s: St, t: St) -> z3.BoolRef:
 
 def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget, seed: list[Cand] | None = None
             ) -> tuple[list[Cand], str, Cand] | str:
-    """The largest inductive subset of `cands` (with the property added), then the part of
-    it the property needs (unsat cores), or why not."""
-    s, t = cs.state("s"), cs.state("t")
+    """An inductive set of templates that implies the property, grown lazily from the
+    property by counterexamples to induction, then cut down to what it needs; or why not."""
+    s = cs.state("s")
     goal = Cand(f"{prop.name} (proved above)", lambda x: z3.Not(prop.bad(x)))  # type: ignore[operator]
     live = [goal] + cands
     base = _solver(budget.left())
@@ -741,7 +741,7 @@ def _holds_concrete(cs: CounterSystem, cert: list[Cand], x: State, vals: dict[st
     sol.add([cs.p[n] == v for n, v in vals.items()])
     sol.add(pin(cs, s, x))
     sol.add(z3.Not(z3.And(*[c.sym(s) for c in cert])))  # type: ignore[operator]
-    return sol.check() == z3.unsat
+    return bool(sol.check() == z3.unsat)
 
 
 def pin(cs: CounterSystem, s: St, x: State) -> list[z3.BoolRef]:
@@ -762,5 +762,17 @@ def eval_check(model: ir.Model, e: ir.Expr, x: State) -> ir.Value:
     return evaluate(e, x.globals, None, x.populations())
 
 
-__all__ = ["Outcome", "Prop", "Budget", "properties", "bmc", "lasso", "houdini", "kinduction", "spacer", "recheck",
-           "EvalError", "Unsupported"]
+__all__ = [
+    "Budget",
+    "EvalError",
+    "Outcome",
+    "Prop",
+    "Unsupported",
+    "bmc",
+    "houdini",
+    "kinduction",
+    "lasso",
+    "properties",
+    "recheck",
+    "spacer",
+]
