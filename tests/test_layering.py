@@ -19,7 +19,7 @@ BANNED = {
 }
 ONLY_HERE = {
     "lark": ("checker/syntax/",),
-    "z3": ("checker/engines/symbolic/",),
+    "z3": ("checker/engines/symbolic/", "checker/engines/param/"),
     "networkx": ("checker/engines/explicit/graph.py", "checker/engines/explicit/export.py"),
     "tabulate": ("checker/report/", "checker/commands/"),
     "dask": ("checker/commands/cluster.py",),  # the optional extra stormproof[cluster]

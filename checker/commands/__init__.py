@@ -1,4 +1,4 @@
-"""The commands: check, gate, sweep, simulate, graph (the command-line layer, under `cli.py`).
+"""The commands: check, gate, sweep, simulate, graph, prove (the command-line layer, under `cli.py`).
 
 Each module has `NAME`, `add_parser(subparsers)` and `run(args) -> exit code`. They compute
 and render; they write through `options.write_output`. Their shared option helpers, `--set`
@@ -12,9 +12,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from checker.commands import check, gate, graph, simulate, sweep
+from checker.commands import check, gate, graph, prove, simulate, sweep
 
-_MODULES = (check, gate, sweep, simulate, graph)
+_MODULES = (check, gate, sweep, simulate, graph, prove)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {m.NAME: m.run for m in _MODULES}
 

@@ -1,0 +1,163 @@
+"""`stormproof prove`: checks decided for every value of some constants (spec/prove.md).
+
+Known answers on the flagship pair and on other models, the certificate re-checked, the
+counterexamples replayed, and `check` at small values never contradicting a proof.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from checker.engines.base import CheckOptions, Verdict
+from checker.engines.param import prove as P
+from checker.engines.param.driver import _samples
+from checker.engines.param.encode import CounterSystem
+from checker.engines.param.params import load_param_spec
+from checker.engines.run import run_checks
+from checker.model import load_spec
+from checker.model.semantics import StepKind
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+EBS = str(MODELS / "ebs_2011.storm")
+FIXED = str(MODELS / "ebs_2011_fixed.storm")
+
+
+def explicit(path: str, **consts: int) -> dict[str, Verdict]:
+    run = run_checks(load_spec(path, consts), "explicit", CheckOptions(timeout=120))
+    return {r.check.name: r.verdict for r in run.results}
+
+
+def prop(cs: CounterSystem, name: str) -> P.Prop:
+    return next(p for p in P.properties(cs) if p.name.startswith(name))
+
+
+# ---- the flagship pair -----------------------------------------------------------------
+
+
+def test_flagship_storm_found_at_its_smallest_n() -> None:
+    pm = load_param_spec(EBS, ["N"])
+    cs = CounterSystem(pm)
+    found = P.lasso(cs, pm.model.check("no_storm"), P.Budget(120))
+    assert not isinstance(found, str), found
+    values, labels, _start = found
+    assert values == {"N": 3}
+    assert labels[-1].kind is StepKind.TICK
+    # the explicit engine agrees: a storm at N = 3, none at N = 2
+    assert explicit(EBS, N=3)["no_storm"] is Verdict.VIOLATED
+    assert explicit(EBS, N=2)["no_storm"] is Verdict.HOLDS
+
+
+def test_fixed_model_free_of_stuck_storms_for_every_n_and_buffer() -> None:
+    # the header's buffer condition: at least one spare slot (SPARE = 0 is the futile case)
+    pm = load_param_spec(FIXED, ["N", "SPARE"], ["SPARE >= 1"])
+    cs = CounterSystem(pm)
+    samples = _samples(cs, pm, {})
+    cands = P.templates(cs, [(v, s) for v, _m, s in samples])
+    p = prop(cs, "no_storm: no stuck storm")
+    res = P.houdini(cs, p, cands, P.Budget(240))
+    assert not isinstance(res, str), res
+    cert = res[0]
+    texts = [c.text for c in cert]
+    # the slots are conserved: free, copying and stale replicas account for the buffer
+    assert any(t.startswith("count(copying) + free + stale ") for t in texts), texts
+    assert len(texts) <= 12  # short enough to read (the greedy cut is time-boxed, so not always minimal)
+    assert "fresh solver" in P.recheck(cs, p, cert, samples)
+
+
+def test_fixed_model_without_buffer_has_a_stuck_storm(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["prove", EBS, "--for-all", "SPARE", "--set", "N=2", "--timeout", "60", "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    stuck = next(p for p in doc["properties"] if p["property"] == "no_storm: no stuck storm")
+    assert stuck["verdict"] == "violated" and stuck["values"] == {"SPARE": 0}
+    assert stuck["trace"]["states"]
+    storm = next(p for p in doc["properties"] if p["property"] == "no_storm: no storm")
+    assert storm["verdict"] == "violated" and storm["values"] == {"SPARE": 0}
+    assert rc == 1
+
+
+def test_flagship_invariants_proved_with_a_certificate(capsys: pytest.CaptureFixture[str]) -> None:
+    pm = load_param_spec(EBS, ["N"])
+    cs = CounterSystem(pm)
+    samples = _samples(cs, pm, {})
+    cands = P.templates(cs, [(v, s) for v, _m, s in samples])
+    for name in ("load_bounded", "no model error"):
+        p = prop(cs, name)
+        res = P.houdini(cs, p, cands, P.Budget(240))
+        assert not isinstance(res, str), (name, res)
+        P.recheck(cs, p, res[0], samples)
+    # check at small N never contradicts the proof (and no run there has a model error)
+    for n in (1, 2, 3, 4, 5):
+        run = run_checks(load_spec(EBS, {"N": n}), "explicit", CheckOptions(timeout=120))
+        by = {r.check.name: r for r in run.results}
+        assert by["load_bounded"].verdict is Verdict.HOLDS, n
+        assert not any(r.model_error for r in run.results), n
+
+
+# ---- other models ------------------------------------------------------------------------
+
+
+def _houdini_all(path: str, params: list[str], names: tuple[str, ...]) -> None:
+    pm = load_param_spec(path, params)
+    cs = CounterSystem(pm)
+    samples = _samples(cs, pm, {})
+    cands = P.templates(cs, [(v, s) for v, _m, s in samples])
+    for name in names:
+        p = prop(cs, name)
+        res = P.houdini(cs, p, cands, P.Budget(240))
+        assert not isinstance(res, str), (name, res)
+        P.recheck(cs, p, res[0], samples)
+
+
+def test_token_bucket_retry_rate_for_every_n() -> None:
+    path = str(MODELS / "token_bucket.storm")
+    _houdini_all(path, ["N"], ("retry_rate", "no model error"))
+    for n in (1, 2, 5):  # check at other N never contradicts the proof
+        assert explicit(path, N=n)["retry_rate"] is Verdict.HOLDS, n
+
+
+def test_client_server_queue_invariants_for_every_client_count() -> None:
+    path = str(MODELS / "client_server_queue.storm")
+    _houdini_all(path, ["CLIENTS"], ("accounted", "queue_bounded", "no model error"))
+    for n in (4, 5):  # init puts BURST = 4 clients waiting: CLIENTS >= 4 is the well-formed range
+        res = explicit(path, CLIENTS=n)
+        assert res["accounted"] is Verdict.HOLDS and res["queue_bounded"] is Verdict.HOLDS, n
+
+
+def test_construct_not_supported_is_unknown_not_an_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    # backoff_cap's local ranges depend on CAP: for-all CAP is refused; for-all N is decided
+    assert main(["prove", str(MODELS / "backoff_cap.storm"), "--for-all", "CAP"]) == 2
+    assert "the range of local" in capsys.readouterr().err
+
+
+# ---- the command line ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--for-all", "M"], "--for-all M: 'M' is not a constant"),
+        (["--for-all", "N", "--assume", "N >= "], "--assume 'N >= '"),
+        (["--for-all", "N", "--assume", "N + 1"], "must be a condition"),
+        (["--for-all", "N", "--assume", "free > 1"], "'free' is a variable"),
+        (["--for-all", "N", "--assume", "N > 1 and frees"], "unknown name 'frees'"),
+        (["--for-all", "BACKOFF"], "the range of local 'wait' depends on it"),
+        (["--for-all", "N", "--set", "N=3"], "either free or set"),
+        (["--for-all", "N", "--for-all", "N"], "given twice"),
+        (["--for-all", "RECONNECT"], "boolean constant"),
+    ],
+)
+def test_bad_command_lines_are_one_line_errors(argv: list[str], message: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    spec = FIXED if "RECONNECT" in argv or "BACKOFF" in argv else EBS
+    assert main(["prove", spec, *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_prove_needs_for_all(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prove", EBS]) == 2
+    assert "--for-all" in capsys.readouterr().err
