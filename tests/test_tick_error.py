@@ -80,3 +80,12 @@ def test_engines_agree_on_tick_errors(name: str, ticks: int | None) -> None:
     model = load_spec(SPECS / f"{name}.storm")
     _a, _b, problems = run_both(model, CheckOptions(ticks=ticks, timeout=60))
     assert not problems
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rule_error_in_tick_0_comes_before_the_failing_tick_step(engine: str) -> None:
+    run = run_spec(SPECS / "rule_first.storm", [], engine=engine, ticks=None)  # type: ignore[arg-type]
+    (r,) = run.results
+    assert r.verdict.value == "violated" and r.model_error and r.ticks == 0
+    assert r.trace is not None and r.trace.failing_step is not None
+    assert r.trace.failing_step.name == "back" and [s.name for s in r.trace.steps] == ["slip"]

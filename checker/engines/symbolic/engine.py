@@ -90,11 +90,13 @@ class _Pending:
 
 @dataclass(frozen=True, slots=True)
 class _Error:
-    """A model error found: fewest steps to it (the failing step included), a model, its block."""
+    """A model error found: fewest steps to it (the failing step included), a model, its block,
+    and whether the failing step is the tick step at the end of the block."""
 
     steps: int
     model: z3.ModelRef
     block: int
+    tick: bool = False
 
 
 class _Run:
@@ -342,9 +344,11 @@ class _Run:
                 return i, r
         raise AssertionError("the solver's path does not show the event")  # pragma: no cover
 
-    def error_trace(self, mdl: z3.ModelRef, k: int) -> Trace:
+    def error_trace(self, mdl: z3.ModelRef, k: int, tick: bool) -> Trace:
+        # the solver's path may also pass states where a step of the other sort fails (a tick
+        # step that would fail before the rule error it was asked for): look for its own sort
         states, steps, _ = self.path(mdl, k, True)
-        i, hit = self.cut_at(states, steps, lambda s: _failing(self.m, s))
+        i, hit = self.cut_at(states, steps, lambda s: _failing(self.m, s, tick))
         step, msg = cast(tuple[Step, str], hit)
         return Trace(tuple(states[: i + 1]), tuple(steps[:i]), None, step, msg)
 
@@ -520,7 +524,7 @@ class _Run:
                     self.beyond_error = True
                 else:
                     n, mdl = self.min_steps(k, [te], before=self.steps_before(k + 1))
-                    self.tick_error = _Error(n, mdl, k)
+                    self.tick_error = _Error(n, mdl, k, tick=True)
 
     def _own_event(self, c: ir.Check, mdl: z3.ModelRef, k: int) -> None:
         assert c.expr is not None
@@ -543,7 +547,7 @@ class _Run:
             self.result(c, Verdict.VIOLATED if inv else Verdict.HOLDS, trace)
 
     def _by_error(self, c: ir.Check, err: _Error) -> None:
-        trace = self.error_trace(err.model, err.block)
+        trace = self.error_trace(err.model, err.block, err.tick)
         self.result(c, Verdict.VIOLATED, trace, model_error=True, ticks=trace.ticks)
 
     def min_steps(self, k: int, evs: list[z3.BoolRef], before: z3.ArithRef | None = None) -> tuple[int, z3.ModelRef]:
@@ -788,9 +792,10 @@ def _eqs(a: Frame, b: Frame) -> list[z3.BoolRef]:
     return out or [z3.BoolVal(True)]
 
 
-def _failing(model: ir.Model, state: State) -> tuple[Step, str] | None:
-    """The first step (in declaration order, the tick last) that raises a model error."""
-    steps = candidate_steps(model, state)
+def _failing(model: ir.Model, state: State, tick: bool) -> tuple[Step, str] | None:
+    """The first step that raises a model error: a rule, action or fault step (in declaration
+    order), or with `tick` the tick step."""
+    steps = [st for st in candidate_steps(model, state) if (st.kind is StepKind.TICK) == tick]
     for st in steps:
         try:
             apply(model, state, st)
