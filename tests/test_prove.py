@@ -51,6 +51,7 @@ def test_flagship_storm_found_at_its_smallest_n() -> None:
     assert explicit(EBS, N=2)["no_storm"] is Verdict.HOLDS
 
 
+@pytest.mark.slow  # 20-80 s of Houdini on this machine: not the few seconds the fast suite allows
 def test_fixed_model_free_of_stuck_storms_for_every_n_and_buffer() -> None:
     # the header's buffer condition: at least one spare slot (SPARE = 0 is the futile case)
     pm = load_param_spec(FIXED, ["N", "SPARE"], ["SPARE >= 1"])
