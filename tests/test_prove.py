@@ -162,3 +162,12 @@ def test_bad_command_lines_are_one_line_errors(argv: list[str], message: str,
 def test_prove_needs_for_all(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["prove", EBS]) == 2
     assert "--for-all" in capsys.readouterr().err
+
+
+def test_a_violation_prints_its_trace_and_a_replay_command_in_text(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["prove", EBS, "--for-all", "SPARE", "--set", "N=2", "--timeout", "60"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "no_storm: no stuck storm   violated at SPARE=0" in out
+    assert "fired in the tick" in out and "no_space x1" in out  # the replayed trace, as check prints it
+    assert "Replay it: stormproof check " in out and "--set N=2 --set SPARE=0" in out

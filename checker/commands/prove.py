@@ -25,8 +25,8 @@ from checker.commands.options import (
 from checker.engines.param.driver import Report, prove_spec
 from checker.engines.param.encode import Unsupported
 from checker.engines.param.params import load_param_spec
+from checker.model import ir
 from checker.errors import InternalError
-from checker.report.explain import rows
 from checker.report.json_report import itf_trace
 from checker.report.text import render_trace
 
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             text = json.dumps({"spec": args.spec, "unsupported": str(e)}, indent=2) + "\n"
         write_output(text, args.output)
         return EXIT_UNKNOWN
-    write_output(render_json(rep) if args.format == "json" else render_text(rep), args.output)
+    write_output(render_json(rep) if args.format == "json" else render_text(rep, overrides), args.output)
     verdicts = [o.verdict for o in rep.outcomes]
     if "violated" in verdicts:
         return EXIT_VIOLATED
@@ -84,7 +84,8 @@ def _scope(rep: Report) -> str:
     return ", ".join(parts)
 
 
-def render_text(rep: Report) -> str:
+def render_text(rep: Report, fixed: dict[str, ir.Value] | None = None) -> str:
+    """The text report; `fixed`: the --set values, which a replay command must repeat."""
     pm = rep.pm
     out = [f"{pm.model.file}: for every {', '.join(pm.params)} with {_scope(rep)} ({rep.seconds:.1f} s)", ""]
     width = max(len(o.name) for o in rep.outcomes) if rep.outcomes else 10
@@ -111,13 +112,11 @@ def render_text(rep: Report) -> str:
         elif o.verdict == "violated" and o.trace is not None and o.model is not None:
             vals = ", ".join(f"{k}={v}" for k, v in o.values.items())
             out.append(f"== {o.name}: counterexample at {vals} ({o.reason}) ==")
-            out.append(render_trace(o.model, rows(o.trace)))
-            if o.trace.loop_start is not None:
-                out.append("  ↻ marks the tick state where the loop starts; the last row returns to it.")
+            out.append(render_trace(o.model, o.trace))
             if o.trace.error:
                 out.append(f"  model error: {o.trace.error}")
             out.append(f"  Replay it: stormproof check {pm.model.file} "
-                       + " ".join(f"--set {k}={v}" for k, v in o.values.items()))
+                       + " ".join(f"--set {k}={_value_text(v)}" for k, v in {**(fixed or {}), **o.values}.items()))
         else:
             out.append(f"== {o.name}: {o.verdict} ==")
             if o.reason:
@@ -157,3 +156,7 @@ def render_json(rep: Report) -> str:
 
 
 __all__ = ["EXIT_INTERNAL", "NAME", "InternalError", "add_parser", "run"]
+
+
+def _value_text(v: object) -> str:
+    return ("true" if v else "false") if isinstance(v, bool) else str(v)
