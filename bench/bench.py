@@ -53,9 +53,9 @@ def worker(n: int, budget: float, max_states: int) -> None:
 
 def baseline(n: int) -> dict[str, float]:
     """States per second of a plain BFS over the reference semantics."""
+    from checker.errors import ModelError
     from checker.model import load_spec
     from checker.model import semantics as sem
-    from checker.errors import ModelError
 
     model = load_spec(MODEL, params(n))
     start = time.process_time()

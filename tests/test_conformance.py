@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from expectations import expected_error, runs
+from helpers import run_spec
 
 from checker.errors import SpecError
 from checker.model import load_spec
-from expectations import expected_error, runs
-from helpers import run_spec
 
 HERE = Path(__file__).parent / "conformance"
 GOOD = sorted(p for p in HERE.glob("*.storm") if not p.name.startswith("b"))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from checker.engines import Verdict
 from helpers import run_text, verdicts
+
+from checker.engines import Verdict
 
 FAIR = """
 protocol fair_demo

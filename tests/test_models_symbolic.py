@@ -12,12 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from expectations import runs
+from helpers import ROOT
 
 from checker.engines import CheckOptions, Verdict, get_engine, replay
 from checker.engines.compare import compare
 from checker.model import load_spec
-from expectations import runs
-from helpers import ROOT
 
 FAST = {
     "incidents/ebs_control_plane_2011",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import run_spec
 
 from checker.cli import main
 from checker.model import load_spec
-from helpers import run_spec
 
 HERE = Path(__file__).parent / "specs"
 VALID = sorted((HERE / "valid").glob("*.storm"))

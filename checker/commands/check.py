@@ -19,8 +19,8 @@ from typing import Any, TextIO
 
 from checker.commands.options import (
     add_check_options,
-    add_full_trace_option,
     add_cone_option,
+    add_full_trace_option,
     add_progress_option,
     check_only,
     check_options,

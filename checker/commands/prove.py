@@ -25,8 +25,8 @@ from checker.commands.options import (
 from checker.engines.param.driver import Report, prove_spec
 from checker.engines.param.encode import Unsupported
 from checker.engines.param.params import load_param_spec
-from checker.model import ir
 from checker.errors import InternalError
+from checker.model import ir
 from checker.report.json_report import itf_trace
 from checker.report.text import render_trace
 
