@@ -89,3 +89,9 @@ def test_a_rule_error_in_tick_0_comes_before_the_failing_tick_step(engine: str) 
     assert r.verdict.value == "violated" and r.model_error and r.ticks == 0
     assert r.trace is not None and r.trace.failing_step is not None
     assert r.trace.failing_step.name == "back" and [s.name for s in r.trace.steps] == ["slip"]
+
+
+def test_a_model_error_says_why_the_search_stopped() -> None:
+    run = run_spec(SPECS / "rule_first.storm", [], engine="explicit", ticks=None)  # type: ignore[arg-type]
+    assert run.stats.stopped_early == ("stopped early: a model error decides every check after 1 tick state "
+                                       "(coverage not computed)")

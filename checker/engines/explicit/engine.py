@@ -63,8 +63,9 @@ class ExplicitEngine:
         never: tuple[str, ...] | None = tuple(e.name for e in model.events if not graph.fired >> e.event & 1)
         if graph.decided and not stats.complete:
             # coverage needs the whole space: an early stop leaves it unknown, not empty
-            stats.stopped_early = (f"stopped early: all selected checks decided after {stats.tick_states:,} "
-                                   "tick states (coverage not computed)")
+            n = f"{stats.tick_states:,} tick state{'' if stats.tick_states == 1 else 's'}"
+            why = "a model error decides every check" if graph.error is not None else "all selected checks decided"
+            stats.stopped_early = f"stopped early: {why} after {n} (coverage not computed)"
             never = None
         return RunResult(model, self.name, results, stats, never_fired=never)
 
