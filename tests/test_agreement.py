@@ -25,7 +25,7 @@ def _agree(text: str) -> None:
 
 
 # the fast suite draws a fixed set (tests/conftest.py); -m slow draws 1,000 fresh ones
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(spec_texts())
 # found by this test: a rule error in tick 0 must beat the tick step that would fail (length 1)
 @example(text=(
