@@ -79,6 +79,16 @@ def test_a_counter_that_could_overflow_is_kept() -> None:
     assert inv.verdict is Verdict.VIOLATED and inv.model_error  # the overflow is a model error, found
 
 
+def test_an_update_whose_intermediate_result_overflows_64_bits_is_kept() -> None:
+    # min(a + a, 1) would lie in 0..1, but a + a overflows first: a model error to be found
+    text = ("protocol ov\nvar a: 0..9223372036854775807 = 9223372036854775807\nvar b: 0..1 = 1\n"
+            "var junk: 0..1 = 0\naction go when b == 1 { b = 0; junk = min(a + a, 1) }\n"
+            "check invariant ok: b >= 0\n")
+    assert analyse(load_text(text, "cone.storm")).empty
+    inv = run(text).results[0]
+    assert inv.verdict is Verdict.VIOLATED and inv.model_error
+
+
 def test_what_a_guard_or_a_kept_update_reads_is_kept() -> None:
     # `retries` feeds `level`, which a guard reads: both stay
     text = spec(glob="var retries: 0..3 = 0\nvar level: 0..3 = 0",

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from checker.model import ir
+from checker.model.ranges import interval
 
 # a variable: ("g", index) for a global, ("l", kind, index) for a node local
 VarKey = tuple[str, int] | tuple[str, int, int]
@@ -99,58 +100,10 @@ def _var(model: ir.Model, key: VarKey) -> ir.Var:
     return model.kinds[key[1]].locals[key[2]]  # type: ignore[misc]
 
 
-Interval = tuple[int, int] | None  # None: unknown, or the evaluation might fail
-
-
-def _interval(model: ir.Model, e: ir.Expr, kind: int | None) -> Interval:
-    """Bounds of an integer expression's value from declared ranges; None if it might fail."""
-    if isinstance(e, ir.Lit):
-        return (int(e.value), int(e.value)) if e.type is ir.Type.INT else (0, 1)
-    if isinstance(e, (ir.GlobalRef, ir.LocalRef)):
-        var = model.globals[e.index] if isinstance(e, ir.GlobalRef) else model.kinds[kind].locals[e.index]  # type: ignore[index]
-        return (var.lo, var.hi) if var.type is ir.Type.INT else (0, 1)
-    if isinstance(e, ir.CountOf):
-        if e.where is not None and _interval(model, e.where, e.kind) is None:
-            return None
-        return (0, model.kinds[e.kind].count)
-    if isinstance(e, ir.Unary):
-        x = _interval(model, e.operand, kind)
-        if x is None:
-            return None
-        return (-x[1], -x[0]) if e.op == "-" else (0, 1)
-    if isinstance(e, ir.Ite):
-        c, a, b = (_interval(model, x, kind) for x in (e.cond, e.then, e.orelse))
-        if c is None or a is None or b is None:
-            return None
-        return (min(a[0], b[0]), max(a[1], b[1]))
-    if isinstance(e, ir.MinMax):
-        xs = [_interval(model, x, kind) for x in e.args]
-        if any(x is None for x in xs):
-            return None
-        los = [x[0] for x in xs if x is not None]
-        his = [x[1] for x in xs if x is not None]
-        return (min(los), min(his)) if e.fn == "min" else (max(los), max(his))
-    if isinstance(e, ir.Binary):
-        a, b = _interval(model, e.left, kind), _interval(model, e.right, kind)
-        if a is None or b is None:
-            return None
-        if e.op in ir.CMP_OPS or e.op in ir.BOOL_OPS:
-            return (0, 1)
-        if e.op == "+":
-            return (a[0] + b[0], a[1] + b[1])
-        if e.op == "-":
-            return (a[0] - b[1], a[1] - b[0])
-        if e.op == "*":
-            ps = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]]
-            return (min(ps), max(ps))
-        return None  # / % **: might divide by zero or leave any range
-    return None
-
-
 def _safe(model: ir.Model, a: ir.Assign, kind: int | None) -> bool:
     """The update cannot raise a model error: its result always lies in the target's range."""
     var = _var(model, _target(a, kind))
-    v = _interval(model, a.value, kind)
+    v = interval(model, a.value, kind)
     if v is None:
         return False
     if var.type is ir.Type.BOOL:

@@ -18,6 +18,7 @@ from typing import Any
 from checker.errors import ModelError
 from checker.model import access, ir
 from checker.model.evaluate import INT_MAX, INT_MIN, EvalError
+from checker.model.ranges import interval
 
 _CMP = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _BOOL = {"and": "and", "or": "or"}
@@ -66,33 +67,25 @@ def _inline(e: ir.Expr) -> str | None:
     return None
 
 
-def _interval(e: ir.Expr, model: ir.Model, kind: ir.Kind | None) -> tuple[int, int] | None:
-    """Bounds of an integer expression of variables, literals, +, -, min and max, or None."""
-    if isinstance(e, ir.Lit) and not isinstance(e.value, bool):
-        return int(e.value), int(e.value)
+def _int_shape(e: ir.Expr, model: ir.Model, kind: ir.Kind | None) -> bool:
+    """`e` is built of integer literals and variables, +, -, min and max: `_int_source` can
+    write it without a check of its own once `interval` has bounded it."""
+    if isinstance(e, ir.Lit):
+        return not isinstance(e.value, bool)
     if isinstance(e, ir.GlobalRef | ir.LocalRef):
         if isinstance(e, ir.LocalRef) and kind is None:
-            return None
+            return False
         var = model.globals[e.index] if isinstance(e, ir.GlobalRef) else kind.locals[e.index]  # type: ignore[union-attr]
-        return (var.lo, var.hi) if var.type is ir.Type.INT else None
-    if isinstance(e, ir.Binary) and e.op in ("+", "-"):
-        a, b = _interval(e.left, model, kind), _interval(e.right, model, kind)
-        if a is None or b is None:
-            return None
-        r = (a[0] + b[0], a[1] + b[1]) if e.op == "+" else (a[0] - b[1], a[1] - b[0])
-        return r if INT_MIN <= r[0] and r[1] <= INT_MAX else None
+        return var.type is ir.Type.INT
+    if isinstance(e, ir.Binary):
+        return e.op in ("+", "-") and _int_shape(e.left, model, kind) and _int_shape(e.right, model, kind)
     if isinstance(e, ir.MinMax):
-        bounds = [_interval(x, model, kind) for x in e.args]
-        if any(b is None for b in bounds):
-            return None
-        los = [b[0] for b in bounds if b is not None]
-        his = [b[1] for b in bounds if b is not None]
-        return (min(los), min(his)) if e.fn == "min" else (max(los), max(his))
-    return None
+        return all(_int_shape(x, model, kind) for x in e.args)
+    return False
 
 
 def _int_source(e: ir.Expr) -> str:
-    """Source of an expression `_interval` accepted (it cannot overflow: no error)."""
+    """Source of an expression of `_int_shape` that `interval` bounded (it cannot overflow)."""
     if isinstance(e, ir.Binary):
         return f"({_int_source(e.left)} {'+' if e.op == '+' else '-'} {_int_source(e.right)})"
     if isinstance(e, ir.MinMax):
@@ -116,7 +109,8 @@ def _block_lines(src: _Source, ev: ir.Rule | ir.Action | ir.Fault, model: ir.Mod
     Every right-hand side reads the old state and is range-checked as soon as it is
     computed, in order, as compile.py's block does.
     """
-    kind = model.kinds[ev.kind] if node and not isinstance(ev, ir.Action) and ev.kind is not None else None
+    kind_index = ev.kind if node and not isinstance(ev, ir.Action) else None
+    kind = model.kinds[kind_index] if kind_index is not None else None
     if isinstance(ev, ir.Rule):
         who = f"rule '{ev.name}'"
     elif isinstance(ev, ir.Action):
@@ -140,7 +134,8 @@ def _block_lines(src: _Source, ev: ir.Rule | ir.Action | ir.Fault, model: ir.Mod
                 return None
             lines.append(f"{value} = {rhs}")
         else:
-            bounds = _interval(a.value, model, kind)
+            bounds = interval(model, a.value, kind_index) \
+                if _int_shape(a.value, model, kind) else None
             if bounds is None:
                 return None
             if a.op != "=":
