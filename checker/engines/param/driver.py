@@ -28,37 +28,62 @@ class Report:
     seconds: float = 0.0
 
 
+FIRST_BMC = 5.0  # seconds per property for the first, shallow BMC
+PROBE_CAP = 20_000  # states of the spec's own instance used to test the candidates (breadth first)
+PROBE_RUNS, PROBE_LENGTH = 60, 400  # random runs per larger instance, for the same
+
+
 def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 120.0) -> Report:
     start = time.perf_counter()
+    end = start + timeout
     cs = CounterSystem(pm)
     props = P.properties(cs)
-    # freedom from model errors first: every invariant's proof needs it, and its certificate
-    # seeds theirs
-    props.sort(key=lambda p: {"errors": 0, "invariant": 1, "stuck": 2}.get(p.kind, 3))
     storms = [c for c in pm.model.checks if c.kind is ir.CheckKind.NO_STORM]
     skipped = [(c.name, f"{c.keyword} checks are not decided by prove (use check or sweep)")
                for c in pm.model.checks if c.kind in (ir.CheckKind.REACHABLE, ir.CheckKind.RECOVERS, ir.CheckKind.WITHIN)]
-    end = time.perf_counter() + timeout
     reserve = timeout * 0.2 if storms else 0.0  # the storm-loop searches come last
     samples = _samples(cs, pm, overrides)
-    ctx: dict[str, list[P.Cand]] = {"seed": []}  # templates, and what earlier proofs found
-    outcomes: list[P.Outcome] = []
-    same: dict[str, P.Outcome] = {}  # stuck-storm properties of checks with the same assumption
-    for i, prop in enumerate(props):
+    # the stuck-storm properties of checks with the same assumption are one property
+    unique: dict[str, P.Prop] = {}
+    for prop in props:
+        unique.setdefault(_key(prop), prop)
+    work = list(unique.values())
+    outs = {_key(p): P.Outcome(p.name, p.check.name if p.check else None, "unknown") for p in work}
+    # 1. a short BMC for each (most violations are shallow)
+    for i, prop in enumerate(work):
         t0 = time.perf_counter()
-        share = max(1.0, (end - reserve - t0) / (len(props) - i))  # what the earlier ones left, shared
-        key = prop.check.source if prop.kind == "stuck" and prop.check is not None else None
-        if key is not None and key in same:
-            first = same[key]
-            out = dataclasses.replace(first, name=prop.name, check=prop.check.name if prop.check else None,
-                                      tried=[f"the same property as '{first.name}' (same assumption)"])
+        share = min(FIRST_BMC, max(1.0, (end - reserve - t0) * 0.1 / (len(work) - i)))
+        out = outs[_key(prop)]
+        found = P.bmc(cs, prop, P.Budget(share))
+        if isinstance(found, str):
+            out.tried.append(f"bmc: {found}")
         else:
-            out = P.Outcome(prop.name, prop.check.name if prop.check else None, "unknown")
-            _decide(cs, pm, overrides, prop, P.Budget(share), out, samples, ctx)
-            out.seconds = time.perf_counter() - t0
-            if key is not None:
-                same[key] = out
-        outcomes.append(out)
+            _found(cs, pm, overrides, prop, found, P.Budget(share), out)
+        out.seconds += time.perf_counter() - t0
+    # 2. Houdini once for all: the strongest invariant the templates can say, then each
+    #    proved property's certificate cut out of it
+    open_ = [p for p in work if outs[_key(p)].verdict == "unknown"]
+    if open_:
+        t0 = time.perf_counter()
+        _houdini(cs, pm, overrides, work, open_, outs, samples, P.Budget(max(1.0, (end - reserve - t0) * 0.7)))
+        spent = time.perf_counter() - t0
+        for p in open_:
+            outs[_key(p)].seconds += spent / len(open_)
+    # 3. what is left: k-induction, Spacer, then BMC again with what is left
+    open_ = [p for p in work if outs[_key(p)].verdict == "unknown"]
+    for i, prop in enumerate(open_):
+        t0 = time.perf_counter()
+        _rest(cs, pm, overrides, prop, P.Budget(max(1.0, (end - reserve - t0) / (len(open_) - i))), outs[_key(prop)])
+        outs[_key(prop)].seconds += time.perf_counter() - t0
+    outcomes: list[P.Outcome] = []
+    for prop in props:
+        first = outs[_key(prop)]
+        if unique[_key(prop)] is prop:
+            outcomes.append(first)
+        else:
+            outcomes.append(dataclasses.replace(first, name=prop.name, check=prop.check.name if prop.check else None,
+                                                tried=[f"the same property as '{first.name}' (same assumption)"],
+                                                seconds=0.0))
     loops: dict[str, tuple[dict[str, int], list[Label], int] | str] = {}  # the loop search per assumption: checks that share one share it
     for j, c in enumerate(storms):
         t0 = time.perf_counter()
@@ -70,6 +95,10 @@ def prove_spec(pm: ParamModel, overrides: dict[str, ir.Value], timeout: float = 
                   time.perf_counter() - start)
 
 
+def _key(prop: P.Prop) -> str:
+    if prop.kind == "stuck" and prop.check is not None:
+        return f"stuck:{prop.check.assuming!r}"
+    return prop.name
 
 
 def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
@@ -83,34 +112,65 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
     return out
 
 
-def _decide(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
-            out: P.Outcome, samples: list[tuple[dict[str, int], ir.Model, list[State]]], ctx: dict[str, list[P.Cand]]) -> None:
-    total = budget.left()
-    # a short BMC first (most violations are shallow), the provers, then BMC with what is left
-    found = P.bmc(cs, prop, P.Budget(total * 0.1))
-    if not isinstance(found, str):
-        _found(cs, pm, overrides, prop, found, budget, out)
+def _probes(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value],
+            samples: list[tuple[dict[str, int], ir.Model, list[State]]]) -> list[tuple[dict[str, int], list[State]]]:
+    out = []
+    for vals in P.probe_values(cs, dict(pm.defaults), [v for v, _m, _s in samples]):
+        model = P.concrete_model(pm, vals, overrides)
+        states = P.reachable(model, PROBE_CAP, partial=True) if not out else []
+        out.append((vals, (states or []) + P.walks(model, PROBE_RUNS, PROBE_LENGTH)))
+    return out
+
+
+def _houdini(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], work: list[P.Prop],
+             open_: list[P.Prop], outs: dict[str, P.Outcome], samples: list[tuple[dict[str, int], ir.Model, list[State]]],
+             budget: P.Budget) -> None:
+    if not samples:
+        for p in open_:
+            outs[_key(p)].tried.append("houdini: no small instance to sample templates from")
         return
-    out.tried.append(f"bmc: {found}")
-    if "cands" not in ctx:
-        ctx["cands"] = P.templates(cs, [(v, s) for v, _m, s in samples]) if samples else []
-    cands = ctx["cands"]
-    if cands:
-        seed = ctx["seed"]
-        res = P.houdini(cs, prop, cands, P.Budget(total * 0.7), seed=seed)
-        if not isinstance(res, str):
-            cert = res[0]
-            seed += [c for c in cert if c not in seed]
-            seed.append(res[2])  # the property itself, proved: a conjunct for the next ones
-            out.verdict, out.engine = "proved", "houdini"
-            out.certificate = [c.text for c in cert]
-            out.recheck = P.recheck(cs, prop, cert, samples)
-            out.tried.append(f"houdini: {len(cert)} templates needed out of {len(cands)}")
-            return
-        out.tried.append(f"houdini: {res}")
-    else:
-        out.tried.append("houdini: no small instance to sample templates from")
-    why = P.kinduction(cs, prop, P.Budget(min(budget.left(), total * 0.05)))
+    cands = P.templates(cs, [(v, s) for v, _m, s in samples], _probes(cs, pm, overrides, samples))
+    goals = {_key(p): P.goal_of(p) for p in work}  # the violated ones too: a check on both
+    res = inductive_set(cs, list(goals.values()), [goals[_key(p)] for p in open_], cands, P.Budget(budget.left() * 0.8))
+    if isinstance(res, str):
+        for p in open_:
+            outs[_key(p)].tried.append(f"houdini: {res} ({len(cands)} candidates)")
+        return
+    kept = {id(c) for c in res}
+    for p in work:
+        if outs[_key(p)].verdict == "violated" and id(goals[_key(p)]) in kept:
+            raise InternalError(f"prove: '{p.name}' is violated and in the inductive invariant Houdini found")
+    for i, p in enumerate(open_):
+        out, goal = outs[_key(p)], goals[_key(p)]
+        if id(goal) not in kept:
+            out.tried.append(f"houdini: the strongest invariant of {len(res)} of {len(cands)} candidates "
+                             "does not imply it")
+            continue
+        cert = P.certificate(cs, goal, res, P.Budget(max(1.0, budget.left() / (len(open_) - i))))
+        if isinstance(cert, str):
+            cert = [c for c in res if c is not goal]
+        out.verdict, out.engine = "proved", "houdini"
+        out.certificate = [c.text for c in cert]
+        out.recheck = P.recheck(cs, p, cert, samples)
+        out.tried.append(f"houdini: {len(cert)} templates needed out of {len(cands)}")
+
+
+def inductive_set(cs: CounterSystem, goals: list[P.Cand], wanted: list[P.Cand], cands: list[P.Cand],
+                  budget: P.Budget) -> list[P.Cand] | str:
+    """Houdini on the short candidates first (equalities, and inequalities of at most two
+    atoms): most proofs need no more, and every query grows with the candidates; on all of
+    them when that leaves one of `wanted` out."""
+    short = [c for c in cands if c.size <= 2 or c.op == "=="]
+    res = P.strongest(cs, goals, short, P.Budget(budget.left() * 0.4))
+    if isinstance(res, str) or not all(any(g is c for c in res) for g in wanted):
+        res = P.strongest(cs, goals, cands, budget)
+    return res
+
+
+def _rest(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
+          out: P.Outcome) -> None:
+    total = budget.left()
+    why = P.kinduction(cs, prop, P.Budget(total * 0.2))
     if why is None:
         out.verdict, out.engine = "proved", "k-induction"
         out.recheck = "k-inductive in steps: the property alone is the certificate"

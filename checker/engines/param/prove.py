@@ -13,6 +13,7 @@ replayed concretely before it is reported; a proof is re-checked by a fresh solv
 from __future__ import annotations
 
 import itertools
+import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -52,9 +53,6 @@ class Prop:
     check: ir.Check | None
     kind: str  # "invariant", "errors", "stuck", "storm"
     bad: object  # callable St -> BoolRef
-
-
-BLOCKERS = 25  # candidates added per counterexample to induction
 
 
 class Budget:
@@ -399,8 +397,9 @@ def sample_values(cs: CounterSystem, budget_values: int = 10, top: int = 4) -> l
     return out
 
 
-def reachable(model: ir.Model, cap: int) -> list[State] | None:
-    """Every reachable state of a small concrete model (None: more than `cap`)."""
+def reachable(model: ir.Model, cap: int, partial: bool = False) -> list[State] | None:
+    """Every reachable state of a small concrete model (None: more than `cap`); with
+    `partial`, the first `cap` states found breadth first."""
     s0 = initial_state(model)
     seen = {s0}
     todo = deque([s0])
@@ -413,40 +412,98 @@ def reachable(model: ir.Model, cap: int) -> list[State] | None:
                 continue
             if t not in seen:
                 if len(seen) >= cap:
-                    return None
+                    return list(seen) if partial else None
                 seen.add(t)
                 todo.append(t)
     return list(seen)
+
+
+def walks(model: ir.Model, runs: int, length: int, seed: int = 0) -> list[State]:
+    """The states of `runs` random runs of `length` steps (a fixed seed: the same states on
+    every machine). Deep states of instances too large to explore."""
+    rng = random.Random(seed)
+    seen: set[State] = set()
+    for _ in range(runs):
+        s = initial_state(model)
+        seen.add(s)
+        for _ in range(length):
+            steps = enabled(model, s)
+            if not steps:
+                break
+            try:
+                s = apply(model, s, rng.choice(steps))
+            except ModelError:
+                break
+            seen.add(s)
+    return sorted(seen, key=repr)
+
+
+def probe_values(cs: CounterSystem, defaults: dict[str, int], samples: list[dict[str, int]], count: int = 3
+                 ) -> list[dict[str, int]]:
+    """Larger parameter values to test candidates on: the spec's own, then those doubled and
+    plus one, and so on (each satisfying the constraints, none a sample)."""
+    out: list[dict[str, int]] = []
+    vals = dict(defaults)
+    for _ in range(8):
+        if vals not in samples and vals not in out:
+            sol = z3.Solver()
+            sol.add(cs.param_constraints())
+            sol.add([cs.p[n] == v for n, v in vals.items()])
+            if sol.check() == z3.sat:
+                out.append(dict(vals))
+        if len(out) >= count:
+            break
+        vals = {n: 2 * v + 1 for n, v in vals.items()}
+    return out
 
 
 @dataclass
 class Cand:
     text: str
     sym: object  # St -> BoolRef
+    size: int = 0  # atoms in the linear part (0: a property)
+    op: str = ""  # "==", ">=" or "<="
 
 
-def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]]], max_atoms: int = 4) -> list[Cand]:
-    ats = atoms(cs)
-    ants = antecedents(cs)
-    cands: list[Cand] = []
+Rows = list[tuple[dict[str, int], list[State]]]
+
+
+def _rows(ats: list[Atom], ants: list[tuple[str, object, object]], sets: Rows
+          ) -> tuple[list[list[int]], list[list[bool]]]:
+    """The distinct (atom values, antecedent truth) of the states, as columns."""
     seen: set[tuple[tuple[int, ...], tuple[bool, ...]]] = set()
-    for vals, states in samples:
+    for vals, states in sets:
         for x in states:
             seen.add((tuple(a.conc(x, vals) for a in ats),  # type: ignore[operator]
                       tuple(bool(f(x, vals)) for _t, _s, f in ants)))  # type: ignore[operator]
-    if not seen:
-        return []
     rows = sorted(seen)
-    cols = [[r[0][i] for r in rows] for i in range(len(ats))]
-    masks = [[r[1][a] for r in rows] for a in range(len(ants))]
+    return [[r[0][i] for r in rows] for i in range(len(ats))], [[r[1][a] for r in rows] for a in range(len(ants))]
+
+
+def templates(cs: CounterSystem, samples: Rows, probes: Rows = (), max_atoms: int = 4) -> list[Cand]:  # type: ignore[assignment]
+    """Candidates true in every state of `samples` (every reachable state of small instances,
+    which fix the constants of the templates) and in every state of `probes` (states reachable
+    in larger instances, which need not be all: a candidate false in one is not invariant).
+    Equalities of up to `max_atoms` atoms, inequalities of up to three, guarded ones of up
+    to two; the simplest first."""
+    ats = atoms(cs)
+    ants = antecedents(cs)
+    cands: list[Cand] = []
+    cols, masks = _rows(ats, ants, samples)
+    if not cols or not cols[0]:
+        return []
+    pcols, pmasks = _rows(ats, ants, list(probes))
+    prow = list(zip(*pcols)) if pcols and pcols[0] else []
+    pants = list(zip(*pmasks)) if prow else []
     n = len(ats)
     for size in range(1, max_atoms + 1):
         for idx in itertools.combinations(range(n), size):
             for signs in itertools.product((1, -1), repeat=size):
                 if signs[0] != 1:
                     continue  # t and -t give the same facts
-                parts = [cols[i] if sg > 0 else [-v for v in cols[i]] for i, sg in zip(idx, signs)]
-                sums = [sum(t) for t in zip(*parts)]
+                sums = _sums(cols, idx, signs)
+                text = _lin_text([ats[i].text for i in idx], signs)
+                terms = [(ats[i].sym, sg) for i, sg in zip(idx, signs)]
                 for a, (atext, asym, _f) in enumerate(ants):
                     if size > 2 and a > 0:
                         continue  # guarded templates: at most two atoms
@@ -454,14 +511,30 @@ def templates(cs: CounterSystem, samples: list[tuple[dict[str, int], list[State]
                     if not sel:
                         continue
                     lo, hi = min(sel), max(sel)
-                    text = _lin_text([ats[i].text for i in idx], signs)
-                    terms = [(ats[i].sym, sg) for i, sg in zip(idx, signs)]
-                    if lo == hi:
+                    if lo != hi and size > 3:
+                        continue  # an inequality of four atoms: too many to try
+                    # the probes, lazily: most candidates they refute fail on an early row
+                    probe = ((sum(row[i] * sg for i, sg in zip(idx, signs)))
+                             for row, am in zip(prow, pants) if am[a])
+                    below = above = False  # a probe state under lo, over hi
+                    for v in probe:
+                        below = below or v < lo
+                        above = above or v > hi
+                        if below and above:
+                            break
+                    if lo == hi and not below and not above:
                         cands.append(_cand(atext, asym, text, terms, "==", lo))
-                    elif size <= 3:  # inequalities: at most three atoms
-                        cands.append(_cand(atext, asym, text, terms, ">=", lo))
-                        cands.append(_cand(atext, asym, text, terms, "<=", hi))
+                    elif size <= 3:
+                        if not below:
+                            cands.append(_cand(atext, asym, text, terms, ">=", lo))
+                        if not above:
+                            cands.append(_cand(atext, asym, text, terms, "<=", hi))
     return cands
+
+
+def _sums(cols: list[list[int]], idx: tuple[int, ...], signs: tuple[int, ...]) -> list[int]:
+    parts = [cols[i] if sg > 0 else [-v for v in cols[i]] for i, sg in zip(idx, signs)]
+    return [sum(t) for t in zip(*parts)]
 
 
 def _lin_text(names: list[str], signs: tuple[int, ...]) -> str:
@@ -486,7 +559,7 @@ def _cand(atext: str, asym: object, text: str, terms: list[tuple[object, int]], 
         rel = t == c if op == "==" else t >= c if op == ">=" else t <= c
         return z3.Implies(asym(s), rel)  # type: ignore[operator]
 
-    return Cand(full, sym)
+    return Cand(full, sym, len(terms), op)
 
 
 def step_relation(cs: CounterSystem, s: St, t: St) -> z3.BoolRef:
@@ -497,158 +570,68 @@ def step_relation(cs: CounterSystem, s: St, t: St) -> z3.BoolRef:
     return z3.Or(*parts)
 
 
-def houdini(cs: CounterSystem, prop: Prop, cands: list[Cand], budget: Budget, seed: list[Cand] | None = None
-            ) -> tuple[list[Cand], str, Cand] | str:
-    """An inductive set of templates that implies the property, grown lazily from the
-    property by counterexamples to induction, then cut down to what it needs; or why not."""
-    s = cs.state("s")
-    goal = Cand(f"{prop.name} (proved above)", lambda x: z3.Not(prop.bad(x)))  # type: ignore[operator]
-    live = [goal] + cands
-    base = _solver(budget.left())
-    base.add(cs.param_constraints())
-    base.add(cs.init(s), cs.domain(s))
-    s0 = cs.init_state()
-    at_init = {id(c): z3.simplify(c.sym(s0)) for c in live}  # type: ignore[operator]
-    live = [c for c in live if not z3.is_false(at_init[id(c)])]
-    if goal not in live:
-        return "the property fails in an initial state"
-    s_pre = {id(c): at_init[id(c)] for c in live}
-    while True:  # drop every candidate some initial state falsifies, a model at a time
-        if budget.left() <= 0:
-            return "time budget spent checking initiation"
-        base.push()
-        open_ = [s_pre[id(c)] for c in live if not z3.is_true(s_pre[id(c)])]
-        if not open_:
-            base.pop()
-            break
-        base.add(z3.Or(*[z3.Not(x) for x in open_]))
-        base.set("timeout", int(max(budget.left(), 0.001) * 1000))
-        r = base.check()
-        if r == z3.unsat:
-            base.pop()
-            break
-        if r == z3.unknown:
-            base.pop()
-            return f"solver gave up checking initiation ({base.reason_unknown()})"
-        mdl = base.model()
-        live = [c for c in live if z3.is_true(mdl.eval(s_pre[id(c)], model_completion=True))]
-        base.pop()
-        if goal not in live:
-            return "the property fails in an initial state"
-    # lazy Houdini: start from the goal; a counterexample to induction (p -> q) either
-    # drops the candidates it breaks or, when it breaks the goal, adds every candidate that
-    # excludes p; a candidate once dropped is never added again, so this terminates
-    pool = [c for c in live if c is not goal]
-    dropped: set[int] = set()
-    pl = PerLabel(cs, s, budget)
-    # a seed (conjuncts of earlier certificates, inductive together) is tried first
-    need_set: list[Cand] = [goal] + [c for c in (seed or []) if c is not goal]
-    while True:
-        found = pl.cti(need_set)
-        if isinstance(found, str):
-            return found
-        if found is None:
-            break
-        mdl, i = found
-        failing = [c for c in need_set if not z3.is_true(mdl.eval(pl.post(i, c), model_completion=True))]
-        if goal in failing:
-            have = {id(c) for c in need_set}
-            blockers = [c for c in pool if id(c) not in have and id(c) not in dropped
-                        and not z3.is_true(mdl.eval(pl.pre(c), model_completion=True))]
-            if not blockers:
-                return "no template excludes a counterexample to induction"
-            need_set += blockers[:BLOCKERS]  # the simplest first: the pool is ordered by size
-        else:
-            for c in failing:
-                dropped.add(id(c))
-            need_set = [c for c in need_set if id(c) not in dropped]
-    # the part the goal needs: close {goal} under "whose consecution needs which" (unsat cores)
-    need = [goal]
-    done: set[int] = set()
-    while True:
-        todo = [c for c in need if id(c) not in done]
-        if not todo:
-            break
-        for c in todo:
-            done.add(id(c))
-            core = pl.core(c, need_set)
-            if core is None:
-                return "the inductive set could not be minimised"
-            need += [d for d in core if d not in need]
-    # then greedily drop what the rest does not need (a shorter certificate to read),
-    # within a few seconds: a longer certificate is still a certificate
-    greedy_end = time.perf_counter() + min(10.0, budget.left())
-    for c in [c for c in need if c is not goal][::-1]:
-        if time.perf_counter() > greedy_end:
-            break
-        trial = [d for d in need if d is not c]
-        if pl.cti(trial) is None:
-            need = trial
-    return [c for c in need if c is not goal], "houdini", goal
+def goal_of(prop: Prop) -> Cand:
+    return Cand(prop.name, lambda x: z3.Not(prop.bad(x)))  # type: ignore[operator]
 
 
-class PerLabel:
-    """Consecution checked one label at a time: small queries instead of one disjunction."""
+class Consecution:
+    """Consecution checked one label at a time (small queries instead of one disjunction),
+    with every candidate's pre- and post-state formula built once."""
 
-    def __init__(self, cs: CounterSystem, s: St, budget: Budget) -> None:
-        self.cs, self.s, self.budget = cs, s, budget
-        self.t = cs.state("t")
-        self.comps = [cs.compile(lab, s) for lab in cs.labels]
-        self.steps = [z3.And(comp.ok, cs.equal(self.t, comp.post)) for comp in self.comps]
-        self.sol = _solver(max(budget.left(), 1))
-        self.sol.add(*cs.param_constraints(), cs.domain(s))
-        self._post: dict[tuple[int, int], z3.BoolRef] = {}
+    def __init__(self, cs: CounterSystem, budget: Budget) -> None:
+        self.cs, self.budget = cs, budget
+        self.s, self.t = cs.state("s"), cs.state("t")
+        self.steps = [z3.And(comp.ok, cs.equal(self.t, comp.post)) for comp in (cs.compile(lab, self.s) for lab in cs.labels)]
         self._pre: dict[int, z3.BoolRef] = {}
+        self._post: dict[int, z3.BoolRef] = {}
 
     def pre(self, c: Cand) -> z3.BoolRef:
         if id(c) not in self._pre:
             self._pre[id(c)] = c.sym(self.s)  # type: ignore[operator]
         return self._pre[id(c)]
 
-    def post(self, i: int, c: Cand) -> z3.BoolRef:
-        key = (0, id(c))
-        if key not in self._post:
-            self._post[key] = c.sym(self.t)  # type: ignore[operator]
-        return self._post[key]
+    def post(self, c: Cand) -> z3.BoolRef:
+        if id(c) not in self._post:
+            self._post[id(c)] = c.sym(self.t)  # type: ignore[operator]
+        return self._post[id(c)]
 
-    def cti(self, ks: list[Cand]) -> tuple[z3.ModelRef, int] | None | str:
-        """A step from a state where every k holds to one where some k fails, or None."""
-        sol = self.sol
-        sol.push()
+    def solver(self) -> z3.Solver:
+        sol = _solver(max(self.budget.left(), 0.001))
+        sol.add(*self.cs.param_constraints(), self.cs.domain(self.s))
+        return sol
+
+    def cti(self, ks: list[Cand], targets: list[Cand] | None = None) -> z3.ModelRef | None | str:
+        """A step from a state where every k holds to one where some target (default: every
+        k) fails: a counterexample to induction; None when there is none."""
+        sol = self.solver()
         sol.add([self.pre(c) for c in ks])
-        try:
-            for i, comp in enumerate(self.comps):
-                if self.budget.left() <= 0:
-                    return "time budget spent"
-                sol.push()
-                sol.add(self.steps[i], z3.Or(*[z3.Not(self.post(i, c)) for c in ks]))
-                sol.set("timeout", int(self.budget.left() * 1000) + 1)
-                r = sol.check()
-                if r == z3.sat:
-                    mdl = sol.model()
-                    sol.pop()
-                    return mdl, i
-                sol.pop()
-                if r == z3.unknown:
-                    return f"solver gave up ({sol.reason_unknown()})"
-            return None
-        finally:
+        goal = z3.Or(*[z3.Not(self.post(c)) for c in (ks if targets is None else targets)])
+        for step in self.steps:
+            if self.budget.left() <= 0:
+                return "time budget spent"
+            sol.push()
+            sol.add(step, goal)
+            sol.set("timeout", int(self.budget.left() * 1000) + 1)
+            r = sol.check()
+            if r == z3.sat:
+                return sol.model()
             sol.pop()
+            if r == z3.unknown:
+                return f"solver gave up ({sol.reason_unknown()})"
+        return None
 
     def core(self, c: Cand, ks: list[Cand]) -> list[Cand] | None:
-        """Which of `ks` the consecution of `c` needs, over every label."""
+        """Which of `ks` the consecution of `c` needs, over every label (unsat cores)."""
         marks = [z3.Bool(f"use{i}") for i in range(len(ks))]
         by_id = {m.get_id(): k for m, k in zip(marks, ks)}
-        sol = _solver(max(self.budget.left(), 1))
-        sol.add(*self.cs.param_constraints(), self.cs.domain(self.s))
+        sol = self.solver()
         sol.add([z3.Implies(m, self.pre(k)) for m, k in zip(marks, ks)])
         out: list[Cand] = []
-        for i, comp in enumerate(self.comps):
+        for step in self.steps:
             sol.push()
-            sol.add(self.steps[i], z3.Not(self.post(i, c)))
-            r = sol.check(*marks)
-            if r != z3.unsat:
-                sol.pop()
+            sol.add(step, z3.Not(self.post(c)))
+            sol.set("timeout", int(max(self.budget.left(), 0.001) * 1000) + 1)
+            if sol.check(*marks) != z3.unsat:
                 return None
             for m in sol.unsat_core():
                 k = by_id[m.get_id()]
@@ -656,6 +639,110 @@ class PerLabel:
                     out.append(k)
             sol.pop()
         return out
+
+
+def strongest(cs: CounterSystem, goals: list[Cand], cands: list[Cand], budget: Budget) -> list[Cand] | str:
+    """Houdini: the largest subset of `goals` + `cands` that holds initially and is inductive (the
+    strongest invariant the templates can say), or why it could not be computed in time.
+    A candidate is dropped only when a state satisfying every candidate still live reaches
+    one where it fails, so no candidate of an inductive subset is ever dropped: the answer
+    does not depend on the order of the candidates, nor on the solver's models."""
+    cands = goals + _not_implied_by_domain(cs, cands, budget)
+    s0 = cs.init_state()
+    at_init = [(c, z3.simplify(c.sym(s0))) for c in cands]  # type: ignore[operator]
+    live = [c for c, v in at_init if not z3.is_false(v)]
+    open_ = [(c, v) for c, v in at_init if not z3.is_false(v) and not z3.is_true(v)]
+    base = _solver(max(budget.left(), 0.001))
+    base.add(cs.param_constraints())
+    while open_:  # initiation over the parameters, a model at a time
+        if budget.left() <= 0:
+            return "time budget spent checking initiation"
+        base.push()
+        base.add(z3.Or(*[z3.Not(v) for _c, v in open_]))
+        base.set("timeout", int(budget.left() * 1000) + 1)
+        r = base.check()
+        if r == z3.unsat:
+            base.pop()
+            break
+        if r == z3.unknown:
+            return f"solver gave up checking initiation ({base.reason_unknown()})"
+        mdl = base.model()
+        base.pop()
+        out = {id(c) for c, v in open_ if not z3.is_true(mdl.eval(v, model_completion=True))}
+        live = [c for c in live if id(c) not in out]
+        open_ = [(c, v) for c, v in open_ if id(c) not in out]
+    con = Consecution(cs, budget)
+    sol = con.solver()
+    marks = {id(c): z3.Bool(f"h{i}") for i, c in enumerate(live)}
+    sol.add([z3.Implies(marks[id(c)], con.pre(c)) for c in live])
+    while True:
+        dropped = False
+        for step in con.steps:
+            while live:
+                if budget.left() <= 0:
+                    return "time budget spent"
+                sol.push()
+                sol.add(step, z3.Or(*[z3.Not(con.post(c)) for c in live]))
+                sol.set("timeout", int(budget.left() * 1000) + 1)
+                r = sol.check(*[marks[id(c)] for c in live])
+                if r == z3.unsat:
+                    sol.pop()
+                    break
+                if r == z3.unknown:
+                    why = sol.reason_unknown()
+                    sol.pop()
+                    return f"solver gave up ({why})"
+                mdl = sol.model()
+                sol.pop()
+                live = [c for c in live if z3.is_true(mdl.eval(con.post(c), model_completion=True))]
+                dropped = True
+        if not dropped:
+            return live
+
+
+def _not_implied_by_domain(cs: CounterSystem, cands: list[Cand], budget: Budget) -> list[Cand]:
+    """The candidates the ranges and node counts do not already imply (about half of them:
+    the invariant includes the domain anyway, and every candidate costs in each query)."""
+    s = cs.state("d")
+    sol = _solver(1.0)
+    sol.add(*cs.param_constraints(), cs.domain(s))
+    out = []
+    for i, c in enumerate(cands):
+        if budget.left() <= 0:
+            return out + cands[i:]
+        sol.push()
+        sol.add(z3.Not(c.sym(s)))  # type: ignore[operator]
+        if sol.check() != z3.unsat:
+            out.append(c)
+        sol.pop()
+    return out
+
+
+def certificate(cs: CounterSystem, goal: Cand, inductive: list[Cand], budget: Budget) -> list[Cand] | str:
+    """A short part of an inductive set that `goal` (one of its members) needs. From the goal
+    alone: while a step leads from a state where the part holds to one where it fails, add
+    the simplest member false in that state (there is one, the whole set being inductive);
+    then drop, one at a time, what the rest does not need."""
+    con = Consecution(cs, budget)
+    pool = sorted((c for c in inductive if c is not goal), key=lambda c: (c.size, c.op != "==", " => " in c.text))
+    need = [goal]
+    while True:
+        found = con.cti(need)
+        if isinstance(found, str):
+            return found
+        if found is None:
+            break
+        have = {id(c) for c in need}
+        blocker = next((c for c in pool if id(c) not in have
+                        and not z3.is_true(found.eval(con.pre(c), model_completion=True))), None)
+        if blocker is None:
+            raise InternalError("prove: a counterexample to induction that the inductive set does not exclude")
+        need.append(blocker)
+    for c in [c for c in need if c is not goal][::-1]:
+        trial = [d for d in need if d is not c]
+        if con.cti(trial) is None:
+            need = trial
+    return [c for c in need if c is not goal]
 
 
 def kinduction(cs: CounterSystem, prop: Prop, budget: Budget, kmax: int = 4) -> str | None:
@@ -769,10 +856,11 @@ __all__ = [
     "Prop",
     "Unsupported",
     "bmc",
-    "houdini",
+    "certificate",
     "kinduction",
     "lasso",
     "properties",
     "recheck",
     "spacer",
+    "strongest",
 ]
