@@ -114,7 +114,7 @@ def _samples(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value]
 
 def _probes(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value],
             samples: list[tuple[dict[str, int], ir.Model, list[State]]]) -> list[tuple[dict[str, int], list[State]]]:
-    out = []
+    out: list[tuple[dict[str, int], list[State]]] = []
     for vals in P.probe_values(cs, dict(pm.defaults), [v for v, _m, _s in samples]):
         model = P.concrete_model(pm, vals, overrides)
         states = P.reachable(model, PROBE_CAP, partial=True) if not out else []

@@ -706,7 +706,7 @@ def _not_implied_by_domain(cs: CounterSystem, cands: list[Cand], budget: Budget)
     s = cs.state("d")
     sol = _solver(1.0)
     sol.add(*cs.param_constraints(), cs.domain(s))
-    out = []
+    out: list[Cand] = []
     for i, c in enumerate(cands):
         if budget.left() <= 0:
             return out + cands[i:]
