@@ -169,3 +169,42 @@ def test_a_violation_prints_its_trace_and_a_replay_command_in_text(capsys: pytes
     assert "no_storm: no stuck storm   violated at SPARE=0" in out
     assert "fired in the tick" in out and "no_space x1" in out  # the replayed trace, as check prints it
     assert "Replay it: stormproof check " in out and "--set N=2 --set SPARE=0" in out
+
+
+# ---- the storms of the "before" models, at their smallest values -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "param", "sets", "smallest"),
+    [
+        ("backoff_cap.storm", "N", {"BACKOFF": 0}, 1),  # retrying at once: one client is enough
+        ("client_server_queue.storm", "CLIENTS", {}, 4),  # BURST = 4 queued: the smallest well-formed count
+    ],
+)
+def test_storm_of_a_before_model_found_at_its_smallest_value(model: str, param: str, sets: dict[str, int],
+                                                             smallest: int) -> None:
+    path = str(MODELS / model)
+    pm = load_param_spec(path, [param], [], sets)
+    found = P.lasso(CounterSystem(pm), pm.model.check("no_storm"), P.Budget(60))
+    assert not isinstance(found, str), found
+    assert found[0] == {param: smallest}
+    # the explicit engine agrees there, and finds none below it where the spec is well formed
+    assert explicit(path, **sets, **{param: smallest})["no_storm"] is Verdict.VIOLATED
+    if model == "backoff_cap.storm":
+        assert explicit(path, **sets, **{param: smallest - 1})["no_storm"] is Verdict.HOLDS
+
+
+def test_an_invariant_over_locals_gets_its_count_terms_in_every_state() -> None:
+    pm = load_param_spec(str(MODELS / "backoff_cap.storm"), ["N"])
+    texts = [t for t, _e in P.spec_counts(pm.model)]
+    assert texts == ["count(idle where backoff > wait)", "count(sending where backoff > wait)",
+                     "count(served where backoff > wait)"]
+
+
+@pytest.mark.slow  # about 30 s of Houdini
+def test_backoff_cap_invariant_over_locals_for_every_n() -> None:
+    path = str(MODELS / "backoff_cap.storm")
+    certs = houdini(path, ["N"], ("backoff_within_wait", "no model error"))
+    assert "count(idle where backoff > wait) == 0" in certs["backoff_within_wait"]
+    for n in (1, 2, 3, 4):  # check at small N never contradicts the proof
+        assert explicit(path, N=n)["backoff_within_wait"] is Verdict.HOLDS, n

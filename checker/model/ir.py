@@ -108,6 +108,21 @@ class CountOf:
 
 Expr = Lit | GlobalRef | LocalRef | Unary | Binary | Ite | MinMax | CountOf
 
+
+def children(e: object) -> tuple[Expr, ...]:
+    """The direct subexpressions of an expression (none for a leaf, or for None)."""
+    if isinstance(e, Unary):
+        return (e.operand,)
+    if isinstance(e, Binary):
+        return (e.left, e.right)
+    if isinstance(e, Ite):
+        return (e.cond, e.then, e.orelse)
+    if isinstance(e, MinMax):
+        return e.args
+    if isinstance(e, CountOf):
+        return () if e.where is None else (e.where,)
+    return ()
+
 ARITH_OPS = frozenset({"+", "-", "*", "/", "%", "**"})
 CMP_OPS = frozenset({"==", "!=", "<", "<=", ">", ">="})
 BOOL_OPS = frozenset({"and", "or"})

@@ -12,6 +12,7 @@ replayed concretely before it is reported; a proof is re-checked by a fresh solv
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import time
@@ -363,7 +364,61 @@ def atoms(cs: CounterSystem) -> list[Atom]:
         out.append(Atom(f"remaining({f.name})", lambda s, j=f.slot: s.lim[j], lambda x, p, j=f.slot: x.limits[j]))
     for name in cs.p:
         out.append(Atom(name, lambda s, name=name: cs.p[name], lambda x, p, name=name: p[name]))
+    for text, e in spec_counts(m):  # the spec's count(S where E) terms, for each state S
+        out.append(Atom(text, lambda s, e=e: cs.expr(e, s, None)[0],
+                        lambda x, p, e=e: int(evaluate(e, x.globals, None, x.populations()))))  # type: ignore[call-overload]
     return out
+
+
+def spec_counts(m: ir.Model) -> list[tuple[str, ir.CountOf]]:
+    """Every condition E of a `count(S where E)` in an invariant check, as `count(S' where E)`
+    for every state S' of the kind (what an invariant says of the nodes in one state often
+    needs the same of those that enter it), once each, in the spec's words. Only the
+    invariants' terms: every atom multiplies the candidates."""
+    found: dict[str, ir.CountOf] = {}
+
+    def walk(e: object) -> None:
+        if isinstance(e, ir.CountOf) and e.where is not None:
+            cond = expr_text(e.where, m)
+            if cond is not None:
+                for st, name in enumerate(m.kinds[e.kind].states):
+                    found.setdefault(f"count({name} where {cond})", dataclasses.replace(e, state=st))
+        for child in ir.children(e):
+            walk(child)
+
+    for c in m.checks:
+        if c.kind is ir.CheckKind.INVARIANT:
+            walk(c.expr)
+    return list(found.items())
+
+
+def expr_text(e: object, m: ir.Model) -> str | None:
+    """An expression in the spec's syntax (every operand of an operator parenthesised unless
+    it is a name or a literal); None for a parameter or a nested count."""
+    if isinstance(e, ir.Lit):
+        return str(e.value).lower() if isinstance(e.value, bool) else str(e.value)
+    if isinstance(e, (ir.GlobalRef, ir.LocalRef)):
+        return e.name
+    if isinstance(e, ir.Unary):
+        x = _operand_text(e.operand, m)
+        return None if x is None else (f"not {x}" if e.op == "not" else f"-{x}")
+    if isinstance(e, ir.Binary):
+        a, b = _operand_text(e.left, m), _operand_text(e.right, m)
+        return None if a is None or b is None else f"{a} {e.op} {b}"
+    if isinstance(e, ir.Ite):
+        xs = [expr_text(x, m) for x in (e.cond, e.then, e.orelse)]
+        return None if None in xs else f"if {xs[0]} then {xs[1]} else {xs[2]}"
+    if isinstance(e, ir.MinMax):
+        args = [expr_text(x, m) for x in e.args]
+        return None if None in args else f"{e.fn}({', '.join(args)})"  # type: ignore[arg-type]
+    return None
+
+
+def _operand_text(e: object, m: ir.Model) -> str | None:
+    t = expr_text(e, m)
+    if t is None or isinstance(e, (ir.Lit, ir.GlobalRef, ir.LocalRef, ir.MinMax)):
+        return t
+    return f"({t})"
 
 
 def antecedents(cs: CounterSystem) -> list[tuple[str, object, object]]:
