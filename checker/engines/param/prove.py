@@ -366,7 +366,7 @@ def atoms(cs: CounterSystem) -> list[Atom]:
         out.append(Atom(name, lambda s, name=name: cs.p[name], lambda x, p, name=name: p[name]))
     for text, e in spec_counts(m):  # the spec's count(S where E) terms, for each state S
         out.append(Atom(text, lambda s, e=e: cs.expr(e, s, None)[0],
-                        lambda x, p, e=e: int(evaluate(e, x.globals, None, x.populations()))))  # type: ignore[call-overload]
+                        lambda x, p, e=e: int(evaluate(e, x.globals, None, x.populations()))))
     return out
 
 
