@@ -14,7 +14,7 @@ import pytest
 from checker.cli import main
 from checker.engines.base import CheckOptions, Verdict
 from checker.engines.param import prove as P
-from checker.engines.param.driver import _probes, _samples, inductive_set
+from checker.engines.param.driver import _probes, _samples, concrete_search, inductive_set
 from checker.engines.param.encode import CounterSystem
 from checker.engines.param.params import load_param_spec
 from checker.engines.run import run_checks
@@ -111,6 +111,7 @@ def _houdini_all(path: str, params: list[str], names: tuple[str, ...]) -> None:
     houdini(path, params, names)
 
 
+@pytest.mark.slow  # about 30 s of Houdini (two_retries_max's count terms add atoms)
 def test_token_bucket_retry_rate_for_every_n() -> None:
     path = str(MODELS / "token_bucket.storm")
     _houdini_all(path, ["N"], ("retry_rate", "no model error"))
@@ -208,3 +209,16 @@ def test_backoff_cap_invariant_over_locals_for_every_n() -> None:
     assert "count(idle where backoff > wait) == 0" in certs["backoff_within_wait"]
     for n in (1, 2, 3, 4):  # check at small N never contradicts the proof
         assert explicit(path, N=n)["backoff_within_wait"] is Verdict.HOLDS, n
+
+
+def test_an_invariant_true_only_for_small_n_is_violated_at_its_smallest_n() -> None:
+    # token_bucket's header argues two_retries_max from "only N = 4 clients": at N = 6 a
+    # client resends a third time; BMC over counts does not reach it, the concrete search does
+    path = str(MODELS / "token_bucket.storm")
+    pm = load_param_spec(path, ["N"])
+    cs = CounterSystem(pm)
+    out = P.Outcome("two_retries_max", "two_retries_max", "unknown")
+    concrete_search(cs, pm, {}, prop(cs, "two_retries_max"), P.Budget(60), out)
+    assert out.verdict == "violated" and out.values == {"N": 6}, out.tried
+    assert out.trace is not None and out.trace.states
+    assert explicit(path, N=5)["two_retries_max"] is Verdict.HOLDS

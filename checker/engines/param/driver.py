@@ -28,6 +28,7 @@ class Report:
     seconds: float = 0.0
 
 
+CONCRETE_VALUES, CONCRETE_TOP, CONCRETE_EACH = 40, 12, 10.0  # the concrete search: instances, largest value, seconds each
 FIRST_BMC = 5.0  # seconds per property for the first, shallow BMC
 PROBE_CAP = 20_000  # states of the spec's own instance used to test the candidates (breadth first)
 PROBE_RUNS, PROBE_LENGTH = 60, 400  # random runs per larger instance, for the same
@@ -167,9 +168,42 @@ def inductive_set(cs: CounterSystem, goals: list[P.Cand], wanted: list[P.Cand], 
     return res
 
 
+def concrete_search(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop,
+                    budget: P.Budget, out: P.Outcome) -> None:
+    """The explicit engine at concrete values, smallest sum first: a violation deeper than BMC
+    reaches in the counter encoding is often shallow in ticks at a slightly larger N. Stops at
+    the first violation (the smallest values this search found), or at an instance it cannot
+    finish."""
+    if prop.kind not in ("invariant", "errors"):
+        return
+    name = prop.check.name if prop.check is not None else pm.model.checks[0].name
+    tried = 0
+    for vals in P.sample_values(cs, CONCRETE_VALUES, CONCRETE_TOP):
+        if budget.left() < 0.5:
+            break
+        model = P.concrete_model(pm, vals, overrides)
+        run = run_checks(model, "explicit", CheckOptions(only=(name,), stop_early=True,
+                                                         timeout=min(budget.left(), CONCRETE_EACH)))
+        res = run.results[0]
+        tried += 1
+        bad = res.model_error if prop.kind == "errors" else res.verdict is Verdict.VIOLATED
+        if bad and res.trace is not None:
+            out.verdict, out.engine, out.values, out.model, out.trace = "violated", "explicit", vals, model, res.trace
+            out.reason = "the explicit engine's trace at these values (the smallest sum tried first)"
+            out.tried.append(f"explicit at concrete values: violated in instance {tried} of those tried")
+            return
+        if res.verdict not in (Verdict.HOLDS, Verdict.VIOLATED):
+            out.tried.append(f"explicit at concrete values: {tried} instances, the last not finished ({res.verdict.value})")
+            return
+    out.tried.append(f"explicit at concrete values: no violation in {tried} instances")
+
+
 def _rest(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.Value], prop: P.Prop, budget: P.Budget,
           out: P.Outcome) -> None:
     total = budget.left()
+    concrete_search(cs, pm, overrides, prop, P.Budget(total * 0.3), out)
+    if out.verdict == "violated":
+        return
     why = P.kinduction(cs, prop, P.Budget(total * 0.2))
     if why is None:
         out.verdict, out.engine = "proved", "k-induction"
