@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import z3
 
 from checker.cli import main
 from checker.engines.base import CheckOptions, Verdict
@@ -18,6 +19,7 @@ from checker.engines.param.driver import _probes, _samples, concrete_search, ind
 from checker.engines.param.encode import CounterSystem
 from checker.engines.param.params import load_param_spec
 from checker.engines.run import run_checks
+from checker.errors import InternalError
 from checker.model import load_spec
 from checker.model.semantics import StepKind
 
@@ -222,3 +224,14 @@ def test_an_invariant_true_only_for_small_n_is_violated_at_its_smallest_n() -> N
     assert out.verdict == "violated" and out.values == {"N": 6}, out.tried
     assert out.trace is not None and out.trace.states
     assert explicit(path, N=5)["two_retries_max"] is Verdict.HOLDS
+
+
+def test_a_certificate_that_is_false_fails_its_recheck() -> None:
+    pm = load_param_spec(EBS, ["N"])
+    cs = CounterSystem(pm)
+    samples = _samples(cs, pm, {})
+    healthy = next(a for a in P.atoms(cs) if a.text == "count(healthy)")
+    bogus = P._cand("", lambda s: z3.BoolVal(True), lambda x, p: True, "count(healthy)", [(healthy, 1)], "<=", 0)
+    assert not bogus.conc(samples[-1][2][0], samples[-1][0])  # all healthy at the start
+    with pytest.raises(InternalError):
+        P.recheck(cs, prop(cs, "no model error"), [bogus], samples)

@@ -29,7 +29,7 @@ class Report:
 
 
 CONCRETE_VALUES, CONCRETE_TOP, CONCRETE_EACH = 40, 12, 10.0  # the concrete search: instances, largest value, seconds each
-FIRST_BMC = 5.0  # seconds per property for the first, shallow BMC
+FIRST_BMC = 3.0  # seconds per property for the first, shallow BMC
 PROBE_CAP = 20_000  # states of the spec's own instance used to test the candidates (breadth first)
 PROBE_RUNS, PROBE_LENGTH = 60, 400  # random runs per larger instance, for the same
 

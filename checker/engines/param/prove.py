@@ -518,6 +518,7 @@ class Cand:
     sym: object  # St -> BoolRef
     size: int = 0  # atoms in the linear part (0: a property)
     op: str = ""  # "==", ">=" or "<="
+    conc: object = None  # (State, parameter values) -> bool, for a template
 
 
 Rows = list[tuple[dict[str, int], list[State]]]
@@ -558,8 +559,8 @@ def templates(cs: CounterSystem, samples: Rows, probes: Rows = (), max_atoms: in
                     continue  # t and -t give the same facts
                 sums = _sums(cols, idx, signs)
                 text = _lin_text([ats[i].text for i in idx], signs)
-                terms = [(ats[i].sym, sg) for i, sg in zip(idx, signs)]
-                for a, (atext, asym, _f) in enumerate(ants):
+                terms = [(ats[i], sg) for i, sg in zip(idx, signs)]
+                for a, (atext, asym, aconc) in enumerate(ants):
                     if size > 2 and a > 0:
                         continue  # guarded templates: at most two atoms
                     sel = [v for v, m in zip(sums, masks[a]) if m]
@@ -578,12 +579,12 @@ def templates(cs: CounterSystem, samples: Rows, probes: Rows = (), max_atoms: in
                         if below and above:
                             break
                     if lo == hi and not below and not above:
-                        cands.append(_cand(atext, asym, text, terms, "==", lo))
+                        cands.append(_cand(atext, asym, aconc, text, terms, "==", lo))
                     elif size <= 3:
                         if not below:
-                            cands.append(_cand(atext, asym, text, terms, ">=", lo))
+                            cands.append(_cand(atext, asym, aconc, text, terms, ">=", lo))
                         if not above:
-                            cands.append(_cand(atext, asym, text, terms, "<=", hi))
+                            cands.append(_cand(atext, asym, aconc, text, terms, "<=", hi))
     return cands
 
 
@@ -598,7 +599,7 @@ def _lin_text(names: list[str], signs: tuple[int, ...]) -> str:
     return " + ".join(pos) + ("" if not neg else " - " + " - ".join(neg))
 
 
-def _cand(atext: str, asym: object, text: str, terms: list[tuple[object, int]], op: str, c: int) -> Cand:
+def _cand(atext: str, asym: object, aconc: object, text: str, terms: list[tuple[Atom, int]], op: str, c: int) -> Cand:
     # move negative terms to the right: "a - b >= 0" reads "a >= b"
     left = text.split(" - ")[0]
     right = text.split(" - ")[1:]
@@ -610,11 +611,17 @@ def _cand(atext: str, asym: object, text: str, terms: list[tuple[object, int]], 
     full = body if not atext else f"{atext} => {body}"
 
     def sym(s: St) -> z3.BoolRef:
-        t = z3.Sum([f(s) * sg for f, sg in terms])  # type: ignore[operator]
+        t = z3.Sum([a.sym(s) * sg for a, sg in terms])  # type: ignore[operator]
         rel = t == c if op == "==" else t >= c if op == ">=" else t <= c
         return z3.Implies(asym(s), rel)  # type: ignore[operator]
 
-    return Cand(full, sym, len(terms), op)
+    def conc(x: State, vals: dict[str, int]) -> bool:
+        if not aconc(x, vals):  # type: ignore[operator]
+            return True
+        t = sum(a.conc(x, vals) * sg for a, sg in terms)  # type: ignore[operator]
+        return t == c if op == "==" else t >= c if op == ">=" else t <= c
+
+    return Cand(full, sym, len(terms), op, conc)
 
 
 def step_relation(cs: CounterSystem, s: St, t: St) -> z3.BoolRef:
@@ -877,12 +884,18 @@ def recheck(cs: CounterSystem, prop: Prop, cert: list[Cand], models: list[tuple[
 
 
 def _holds_concrete(cs: CounterSystem, cert: list[Cand], x: State, vals: dict[str, int]) -> bool:
-    """Evaluate the certificate on a concrete state by pinning a symbolic state to it."""
+    """The certificate on a concrete state: each template evaluated on it directly; another
+    property (a conjunct proved with this one) by pinning a symbolic state to it."""
+    if not all(c.conc(x, vals) for c in cert if c.conc is not None):  # type: ignore[operator]
+        return False
+    rest = [c for c in cert if c.conc is None]
+    if not rest:
+        return True
     s = cs.state("c")
     sol = z3.Solver()
     sol.add([cs.p[n] == v for n, v in vals.items()])
     sol.add(pin(cs, s, x))
-    sol.add(z3.Not(z3.And(*[c.sym(s) for c in cert])))  # type: ignore[operator]
+    sol.add(z3.Not(z3.And(*[c.sym(s) for c in rest])))  # type: ignore[operator]
     return bool(sol.check() == z3.unsat)
 
 
