@@ -786,7 +786,7 @@ def certificate(cs: CounterSystem, goal: Cand, inductive: list[Cand], budget: Bu
     the simplest member false in that state (there is one, the whole set being inductive);
     then drop, one at a time, what the rest does not need."""
     con = Consecution(cs, budget)
-    pool = sorted((c for c in inductive if c is not goal), key=lambda c: (c.size, c.op != "==", " => " in c.text))
+    pool = sorted((c for c in inductive if c is not goal), key=lambda c: (c.op != "==", c.size, " => " in c.text))
     need = [goal]
     while True:
         found = con.cti(need)
@@ -804,7 +804,8 @@ def certificate(cs: CounterSystem, goal: Cand, inductive: list[Cand], budget: Bu
         trial = [d for d in need if d is not c]
         if con.cti(trial) is None:
             need = trial
-    return [c for c in need if c is not goal]
+    # printed unguarded first (the conservation laws), then by the condition that guards them
+    return sorted((c for c in need if c is not goal), key=lambda c: (" => " in c.text, c.text.split(" => ")[0], c.size))
 
 
 def kinduction(cs: CounterSystem, prop: Prop, budget: Budget, kmax: int = 4) -> str | None:
