@@ -467,10 +467,10 @@ def _blocked_words(g: RetryFreeGraph, v: int) -> list[str]:
             continue
         false_terms = [c for c in _conjuncts(r.guard) if _never(g, r, c, states)]
         if not false_terms:
-            words.append(f"`{r.name}` needs `{_show(model, kind, r.guard)}`, which never holds without the retries")
+            words.append(f"`{r.name}` needs `{show_expr(model, kind, r.guard)}`, which never holds without the retries")
             continue
         for c in false_terms:
-            text = f"`{r.name}` needs `{_show(model, kind, c)}`"
+            text = f"`{r.name}` needs `{show_expr(model, kind, c)}`"
             fixed = _fixed_globals(model, c, states)
             if fixed:
                 text += "; " + " and ".join(f"`{name}` is {val}" for name, val in fixed)
@@ -532,27 +532,14 @@ def _globals_in(e: ir.Expr | None) -> set[int]:
         return set()
     if isinstance(e, ir.GlobalRef):
         return {e.index}
-    if isinstance(e, ir.Unary):
-        return _globals_in(e.operand)
-    if isinstance(e, ir.Binary):
-        return _globals_in(e.left) | _globals_in(e.right)
-    if isinstance(e, ir.Ite):
-        return _globals_in(e.cond) | _globals_in(e.then) | _globals_in(e.orelse)
-    if isinstance(e, ir.MinMax):
-        out: set[int] = set()
-        for a in e.args:
-            out |= _globals_in(a)
-        return out
-    if isinstance(e, ir.CountOf):
-        return _globals_in(e.where)
-    return set()
+    return set().union(*(_globals_in(x) for x in ir.children(e)))
 
 
 _PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
          "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "**": 8}
 
 
-def _show(model: ir.Model, kind: ir.Kind | None, e: ir.Expr, outer: int = 0) -> str:
+def show_expr(model: ir.Model, kind: ir.Kind | None, e: ir.Expr, outer: int = 0) -> str:
     """An expression in the spec's own syntax (constants appear folded)."""
     if isinstance(e, ir.Lit):
         return _value(e.value)
@@ -562,19 +549,19 @@ def _show(model: ir.Model, kind: ir.Kind | None, e: ir.Expr, outer: int = 0) -> 
         st = model.kinds[e.kind].states[e.state]
         if e.where is None:
             return f"count({st})"
-        return f"count({st} where {_show(model, model.kinds[e.kind], e.where)})"
+        return f"count({st} where {show_expr(model, model.kinds[e.kind], e.where)})"
     if isinstance(e, ir.MinMax):
-        return f"{e.fn}({', '.join(_show(model, kind, a) for a in e.args)})"
+        return f"{e.fn}({', '.join(show_expr(model, kind, a) for a in e.args)})"
     if isinstance(e, ir.Ite):
-        text = f"if {_show(model, kind, e.cond)} then {_show(model, kind, e.then)} else {_show(model, kind, e.orelse)}"
+        text = f"if {show_expr(model, kind, e.cond)} then {show_expr(model, kind, e.then)} else {show_expr(model, kind, e.orelse)}"
         return f"({text})" if outer else text
     if isinstance(e, ir.Unary):
         if e.op == "not":
-            text = f"not {_show(model, kind, e.operand, 3)}"
+            text = f"not {show_expr(model, kind, e.operand, 3)}"
             return f"({text})" if outer > 3 else text
-        return f"-{_show(model, kind, e.operand, 7)}"
+        return f"-{show_expr(model, kind, e.operand, 7)}"
     p = _PREC[e.op]
-    text = f"{_show(model, kind, e.left, p)} {e.op} {_show(model, kind, e.right, p + 1)}"
+    text = f"{show_expr(model, kind, e.left, p)} {e.op} {show_expr(model, kind, e.right, p + 1)}"
     return f"({text})" if outer > p else text
 
 

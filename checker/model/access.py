@@ -51,21 +51,13 @@ def expr_reads(e: ir.Expr | None) -> Reads:
         elif isinstance(x, ir.LocalRef):
             if not inside_count:
                 loc.add(x.index)
-        elif isinstance(x, ir.Unary):
-            walk(x.operand, inside_count)
-        elif isinstance(x, ir.Binary):
-            walk(x.left, inside_count)
-            walk(x.right, inside_count)
-        elif isinstance(x, ir.Ite):
-            for y in (x.cond, x.then, x.orelse):
-                walk(y, inside_count)
-        elif isinstance(x, ir.MinMax):
-            for y in x.args:
-                walk(y, inside_count)
         elif isinstance(x, ir.CountOf):
             counts.add((x.kind, x.state))
             if x.where is not None:
                 walk(x.where, True)
+        else:
+            for y in ir.children(x):
+                walk(y, inside_count)
 
     if e is not None:
         walk(e, False)

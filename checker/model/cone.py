@@ -61,19 +61,11 @@ def _reads(e: ir.Expr | None, kind: int | None, out: set[VarKey]) -> None:
     elif isinstance(e, ir.LocalRef):
         assert kind is not None
         out.add(("l", kind, e.index))
-    elif isinstance(e, ir.Unary):
-        _reads(e.operand, kind, out)
-    elif isinstance(e, ir.Binary):
-        _reads(e.left, kind, out)
-        _reads(e.right, kind, out)
-    elif isinstance(e, ir.Ite):
-        for x in (e.cond, e.then, e.orelse):
-            _reads(x, kind, out)
-    elif isinstance(e, ir.MinMax):
-        for x in e.args:
-            _reads(x, kind, out)
     elif isinstance(e, ir.CountOf):
-        _reads(e.where, e.kind, out)
+        _reads(e.where, e.kind, out)  # inside `where`, the locals are the counted node's
+    else:
+        for x in ir.children(e):
+            _reads(x, kind, out)
 
 
 def _blocks(model: ir.Model) -> list[tuple[int | None, ir.Expr | None, tuple[ir.Assign, ...]]]:

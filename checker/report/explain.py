@@ -223,17 +223,9 @@ def _names_in(e: ir.Expr | None, model: ir.Model, acc: dict[str, None]) -> None:
     if isinstance(e, ir.GlobalRef):
         acc[e.name] = None
     elif isinstance(e, ir.CountOf):
-        acc[f"count({model.kinds[e.kind].states[e.state]})"] = None
-    elif isinstance(e, ir.Unary):
-        _names_in(e.operand, model, acc)
-    elif isinstance(e, ir.Binary):
-        _names_in(e.left, model, acc)
-        _names_in(e.right, model, acc)
-    elif isinstance(e, ir.Ite):
-        for x in (e.cond, e.then, e.orelse):
-            _names_in(x, model, acc)
-    elif isinstance(e, ir.MinMax):
-        for x in e.args:
+        acc[f"count({model.kinds[e.kind].states[e.state]})"] = None  # its `where` is not a name shown
+    else:
+        for x in ir.children(e):
             _names_in(x, model, acc)
 
 

@@ -86,19 +86,8 @@ def _global_refs(e: ir.Expr | None, acc: set[int]) -> None:
         return
     if isinstance(e, ir.GlobalRef):
         acc.add(e.index)
-    elif isinstance(e, ir.Unary):
-        _global_refs(e.operand, acc)
-    elif isinstance(e, ir.Binary):
-        _global_refs(e.left, acc)
-        _global_refs(e.right, acc)
-    elif isinstance(e, ir.Ite):
-        for x in (e.cond, e.then, e.orelse):
-            _global_refs(x, acc)
-    elif isinstance(e, ir.MinMax):
-        for x in e.args:
-            _global_refs(x, acc)
-    elif isinstance(e, ir.CountOf):
-        _global_refs(e.where, acc)
+    for x in ir.children(e):
+        _global_refs(x, acc)
 
 
 def _int(v: ir.Value) -> int:

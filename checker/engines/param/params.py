@@ -49,19 +49,7 @@ class ParamModel:
 
 
 def mentions_param(x: object) -> bool:
-    if isinstance(x, ParamRef):
-        return True
-    if isinstance(x, ir.Unary):
-        return mentions_param(x.operand)
-    if isinstance(x, ir.Binary):
-        return mentions_param(x.left) or mentions_param(x.right)
-    if isinstance(x, ir.Ite):
-        return mentions_param(x.cond) or mentions_param(x.then) or mentions_param(x.orelse)
-    if isinstance(x, ir.MinMax):
-        return any(mentions_param(a) for a in x.args)
-    if isinstance(x, ir.CountOf):
-        return x.where is not None and mentions_param(x.where)
-    return False
+    return isinstance(x, ParamRef) or any(mentions_param(y) for y in ir.children(x))
 
 
 class _ParamElaborator(elab._Elaborator):
@@ -206,15 +194,7 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
 def _mentions_name(x: object, name: str) -> bool:
     if isinstance(x, ParamRef):
         return x.name == name
-    if isinstance(x, ir.Unary):
-        return _mentions_name(x.operand, name)
-    if isinstance(x, ir.Binary):
-        return _mentions_name(x.left, name) or _mentions_name(x.right, name)
-    if isinstance(x, ir.Ite):
-        return any(_mentions_name(y, name) for y in (x.cond, x.then, x.orelse))
-    if isinstance(x, ir.MinMax):
-        return any(_mentions_name(y, name) for y in x.args)
-    return False
+    return any(_mentions_name(y, name) for y in ir.children(x))
 
 
 def _param_ir(spec_model: ir.Model, concrete: ir.Model) -> ir.Model:

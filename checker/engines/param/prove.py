@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 import z3
 
 from checker.engines.base import Trace
+from checker.engines.diagnose import show_expr
 from checker.engines.param.encode import FALSE, TRUE, CounterSystem, Label, St, Unsupported
-from checker.engines.param.params import ParamModel
+from checker.engines.param.params import ParamModel, mentions_param
 from checker.errors import InternalError, ModelError
 from checker.model import ir, load_spec
 from checker.model.evaluate import EvalError, evaluate
@@ -378,11 +379,10 @@ def spec_counts(m: ir.Model) -> list[tuple[str, ir.CountOf]]:
     found: dict[str, ir.CountOf] = {}
 
     def walk(e: object) -> None:
-        if isinstance(e, ir.CountOf) and e.where is not None:
-            cond = expr_text(e.where, m)
-            if cond is not None:
-                for st, name in enumerate(m.kinds[e.kind].states):
-                    found.setdefault(f"count({name} where {cond})", dataclasses.replace(e, state=st))
+        if isinstance(e, ir.CountOf) and e.where is not None and not mentions_param(e.where):
+            cond = show_expr(m, m.kinds[e.kind], e.where)
+            for st, name in enumerate(m.kinds[e.kind].states):
+                found.setdefault(f"count({name} where {cond})", dataclasses.replace(e, state=st))
         for child in ir.children(e):
             walk(child)
 
@@ -390,35 +390,6 @@ def spec_counts(m: ir.Model) -> list[tuple[str, ir.CountOf]]:
         if c.kind is ir.CheckKind.INVARIANT:
             walk(c.expr)
     return list(found.items())
-
-
-def expr_text(e: object, m: ir.Model) -> str | None:
-    """An expression in the spec's syntax (every operand of an operator parenthesised unless
-    it is a name or a literal); None for a parameter or a nested count."""
-    if isinstance(e, ir.Lit):
-        return str(e.value).lower() if isinstance(e.value, bool) else str(e.value)
-    if isinstance(e, (ir.GlobalRef, ir.LocalRef)):
-        return e.name
-    if isinstance(e, ir.Unary):
-        x = _operand_text(e.operand, m)
-        return None if x is None else (f"not {x}" if e.op == "not" else f"-{x}")
-    if isinstance(e, ir.Binary):
-        a, b = _operand_text(e.left, m), _operand_text(e.right, m)
-        return None if a is None or b is None else f"{a} {e.op} {b}"
-    if isinstance(e, ir.Ite):
-        xs = [expr_text(x, m) for x in (e.cond, e.then, e.orelse)]
-        return None if None in xs else f"if {xs[0]} then {xs[1]} else {xs[2]}"
-    if isinstance(e, ir.MinMax):
-        args = [expr_text(x, m) for x in e.args]
-        return None if None in args else f"{e.fn}({', '.join(args)})"  # type: ignore[arg-type]
-    return None
-
-
-def _operand_text(e: object, m: ir.Model) -> str | None:
-    t = expr_text(e, m)
-    if t is None or isinstance(e, (ir.Lit, ir.GlobalRef, ir.LocalRef, ir.MinMax)):
-        return t
-    return f"({t})"
 
 
 def antecedents(cs: CounterSystem) -> list[tuple[str, object, object]]:
