@@ -235,3 +235,13 @@ def test_a_certificate_that_is_false_fails_its_recheck() -> None:
     assert not bogus.conc(samples[-1][2][0], samples[-1][0])  # all healthy at the start
     with pytest.raises(InternalError):
         P.recheck(cs, prop(cs, "no model error"), [bogus], samples)
+
+
+def test_the_concrete_search_for_model_errors_explores_past_a_violated_invariant() -> None:
+    path = str(Path(__file__).resolve().parent / "specs" / "prove" / "error_after_violation.storm")
+    pm = load_param_spec(path, ["N"])
+    cs = CounterSystem(pm)
+    out = P.Outcome("no model error", None, "unknown")
+    concrete_search(cs, pm, {}, prop(cs, "no model error"), P.Budget(30), out)
+    assert out.verdict == "violated" and out.values == {"N": 1}, out.tried
+    assert out.trace is not None and out.trace.error and "x" in out.trace.error

@@ -176,14 +176,18 @@ def concrete_search(cs: CounterSystem, pm: ParamModel, overrides: dict[str, ir.V
     finish."""
     if prop.kind not in ("invariant", "errors"):
         return
-    name = prop.check.name if prop.check is not None else pm.model.checks[0].name
     tried = 0
     for vals in P.sample_values(cs, CONCRETE_VALUES, CONCRETE_TOP):
         if budget.left() < 0.5:
             break
         model = P.concrete_model(pm, vals, overrides)
-        run = run_checks(model, "explicit", CheckOptions(only=(name,), stop_early=True,
-                                                         timeout=min(budget.left(), CONCRETE_EACH)))
+        # for model errors, a check only they violate: a spec's own check may be violated
+        # sooner, and its shortest trace would hide a deeper model error
+        target = (model.check(prop.check.name) if prop.check is not None
+                  else ir.Check("no model error", ir.CheckKind.INVARIANT, ir.Lit(True, ir.Type.BOOL), None, None,
+                                model.checks[0].span, "true"))
+        run = run_checks(dataclasses.replace(model, checks=(target,)), "explicit",
+                         CheckOptions(stop_early=True, timeout=min(budget.left(), CONCRETE_EACH)))
         res = run.results[0]
         tried += 1
         bad = res.model_error if prop.kind == "errors" else res.verdict is Verdict.VIOLATED
