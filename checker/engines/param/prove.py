@@ -507,7 +507,7 @@ def _rows(ats: list[Atom], ants: list[tuple[str, object, object]], sets: Rows
     return [[r[0][i] for r in rows] for i in range(len(ats))], [[r[1][a] for r in rows] for a in range(len(ants))]
 
 
-def templates(cs: CounterSystem, samples: Rows, probes: Rows = (), max_atoms: int = 4) -> list[Cand]:  # type: ignore[assignment]
+def templates(cs: CounterSystem, samples: Rows, probes: Rows | None = None, max_atoms: int = 4) -> list[Cand]:
     """Candidates true in every state of `samples` (every reachable state of small instances,
     which fix the constants of the templates) and in every state of `probes` (states reachable
     in larger instances, which need not be all: a candidate false in one is not invariant).
@@ -519,7 +519,7 @@ def templates(cs: CounterSystem, samples: Rows, probes: Rows = (), max_atoms: in
     cols, masks = _rows(ats, ants, samples)
     if not cols or not cols[0]:
         return []
-    pcols, pmasks = _rows(ats, ants, list(probes))
+    pcols, pmasks = _rows(ats, ants, probes or [])
     prow = list(zip(*pcols)) if pcols and pcols[0] else []
     pants = list(zip(*pmasks)) if prow else []
     n = len(ats)
