@@ -48,8 +48,14 @@ class ParamModel:
     assume: tuple[tuple[str, object], ...]  # (as written, IR expression over the parameters)
 
 
+def params_in(x: object) -> set[str]:
+    """The parameters an expression uses."""
+    own = {x.name} if isinstance(x, ParamRef) else set()
+    return own.union(*(params_in(y) for y in ir.children(x)))
+
+
 def mentions_param(x: object) -> bool:
-    return isinstance(x, ParamRef) or any(mentions_param(y) for y in ir.children(x))
+    return bool(params_in(x))
 
 
 class _ParamElaborator(elab._Elaborator):
@@ -136,8 +142,8 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
     limits: list[object | None] = []
 
     def no_param(x: object, what: str) -> None:
-        if mentions_param(x):
-            free = sorted(n for n in params if _mentions_name(x, n))
+        free = sorted(params_in(x))
+        if free:
             raise UsageError(
                 f"--for-all {', '.join(free)}: {what} depends on it; prove needs it fixed "
                 f"(give it a value with --set, or leave it out of --for-all)"
@@ -189,12 +195,6 @@ def load_param_spec(path: str | Path, params: Sequence[str], assume: Sequence[st
     defaults = tuple((n, int(v)) for n, v in model.consts if n in params)
     return ParamModel(pmodel, tuple(params), defaults, tuple(gl), tuple(counts), tuple(inits),
                       tuple(limits), tuple(assumed))
-
-
-def _mentions_name(x: object, name: str) -> bool:
-    if isinstance(x, ParamRef):
-        return x.name == name
-    return any(_mentions_name(y, name) for y in ir.children(x))
 
 
 def _param_ir(spec_model: ir.Model, concrete: ir.Model) -> ir.Model:
